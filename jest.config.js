@@ -1,0 +1,57 @@
+// One jest project per workspace package. Tests run against the TypeScript sources (mapped below),
+// compiled by ts-jest in transpile-only mode: `tsc -b` is the type-check, run as its own step.
+// Fixture programs for signal tests are plain .mjs files run by node against the built dist/.
+import { readdirSync, existsSync } from "node:fs";
+
+const packages = readdirSync(new URL("./packages/", import.meta.url)).filter((name) =>
+  existsSync(new URL(`./packages/${name}/test/`, import.meta.url)),
+);
+
+const moduleNameMapper = {
+  // Workspace packages resolve to their sources so a test never runs stale dist/ code.
+  "^@nursery/([a-z]+)$": "<rootDir>/../$1/src/index.ts",
+  "^@nursery/([a-z]+)/testing$": "<rootDir>/../$1/src/testing/index.ts",
+  // Sources import "./x.js" (Node ESM rule); map back to the .ts file.
+  "^(\\.{1,2}/.*)\\.js$": "$1",
+};
+
+const transform = {
+  "^.+\\.ts$": [
+    "ts-jest",
+    {
+      tsconfig: {
+        module: "commonjs",
+        moduleResolution: "node10",
+        target: "ES2022",
+        lib: ["ES2023", "ESNext.Disposable"],
+        verbatimModuleSyntax: false,
+        esModuleInterop: true,
+        isolatedModules: true,
+        ignoreDeprecations: "6.0",
+      },
+    },
+  ],
+};
+
+function project(displayName, rootDir, extra = {}) {
+  return {
+    displayName,
+    rootDir,
+    testEnvironment: "node",
+    testMatch: ["<rootDir>/test/**/*.test.ts"],
+    moduleFileExtensions: ["ts", "js", "mjs", "json"],
+    moduleNameMapper,
+    transform,
+    ...extra,
+  };
+}
+
+export default {
+  projects: [
+    ...packages.map((name) => project(name, `<rootDir>/packages/${name}`)),
+    ...(existsSync(new URL("./examples/test/", import.meta.url))
+      ? [project("examples", "<rootDir>/examples")]
+      : []),
+    ...(existsSync(new URL("./bench/test/", import.meta.url)) ? [project("bench", "<rootDir>/bench")] : []),
+  ],
+};

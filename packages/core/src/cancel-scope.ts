@@ -1,0 +1,167 @@
+// Cancel scopes and deadlines (trio's move_on_after / fail_after / shield, for promises).
+//
+// Invariant: a scope catches only its own cancellation. Its signal aborts with the first of its own
+// deadline and the outer signal; a rejection is swallowed (moveOnAfter) or turned into a
+// TimeoutError (failAfter) only when the scope's own deadline was that first reason. An outer
+// cancellation passes through untouched, so `failAfter` inside a cancelled nursery rethrows the
+// nursery's CancelledError, never a TimeoutError.
+import { realClock, type Clock, type TimerHandle } from "./clock.js";
+import { CancelledError, TimeoutError, isCancellation } from "./errors.js";
+import { checkDuration, checkFunction, checkOptions, checkSignal, checkString, invalid } from "./internal/validate.js";
+
+/** Options of {@link moveOnAfter}, {@link failAfter} and {@link shield}. */
+export interface ScopeOptions {
+  /** Outer cancellation, usually the task's `signal`. Ignored when `shield` is true. */
+  signal?: AbortSignal;
+  /** Ignore outer cancellation; only the scope's own deadline cancels it. */
+  shield?: boolean;
+  /** Source of time for the deadline. Default `realClock`. */
+  clock?: Clock;
+  /** Names the scope in cancellation messages and `TimeoutError`s. */
+  name?: string;
+}
+
+const MOVE_ON = 0;
+const FAIL = 1;
+
+async function runScope<T>(
+  mode: number,
+  ms: number,
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  options: ScopeOptions | undefined,
+): Promise<T | undefined> {
+  const outer = options?.shield === true ? undefined : options?.signal;
+  if (outer?.aborted) throw outer.reason;
+  const clock = options?.clock ?? realClock;
+  const name = options?.name;
+  const controller = new AbortController();
+  let deadline: CancelledError | undefined;
+  let timer: TimerHandle | undefined;
+  const onOuter = (): void => {
+    const reason = (outer as AbortSignal).reason;
+    controller.abort(reason instanceof CancelledError ? reason : new CancelledError({ source: "parent", detail: reason, nursery: name }));
+  };
+  if (ms !== Infinity) {
+    timer = clock.setTimer(ms, () => {
+      timer = undefined;
+      if (controller.signal.aborted) return;
+      deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
+      controller.abort(deadline);
+    });
+  }
+  outer?.addEventListener("abort", onOuter);
+  try {
+    return await fn(controller.signal);
+  } catch (err) {
+    if (deadline !== undefined && controller.signal.reason === deadline && isOwn(err, deadline)) {
+      if (mode === MOVE_ON) return undefined;
+      throw new TimeoutError(ms, name, { cause: err });
+    }
+    throw err;
+  } finally {
+    if (timer !== undefined) clock.clearTimer(timer);
+    outer?.removeEventListener("abort", onOuter);
+  }
+}
+
+function isOwn(err: unknown, reason: CancelledError): boolean {
+  return err === reason || (err as { cause?: unknown } | null)?.cause === reason || isCancellation(err);
+}
+
+function check(ms: unknown, fn: unknown, options: ScopeOptions | undefined): void {
+  checkDuration("ms", ms);
+  checkFunction("fn", fn);
+  checkOptions("options", options);
+  if (options === undefined) return;
+  if (options.signal !== undefined) checkSignal("signal", options.signal);
+  if (options.shield !== undefined && typeof options.shield !== "boolean") throw invalid("shield", "a boolean", options.shield);
+  if (options.name !== undefined) checkString("name", options.name);
+  const clock = options.clock;
+  if (clock !== undefined && (typeof clock !== "object" || clock === null || typeof clock.setTimer !== "function")) {
+    throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
+  }
+}
+
+/**
+ * Runs `fn` with a signal that aborts after `ms`; if the deadline cancels it, resolves with
+ * `undefined` instead of failing. For work that is optional past a point ("refresh the cache if
+ * it takes under 200 ms").
+ *
+ * - Success: resolves with `fn`'s value (also when `fn` ignored the deadline and finished late).
+ * - Error: rejects with `fn`'s error.
+ * - Cancellation: an outer `signal` aborting rejects with its reason (never swallowed).
+ *
+ * @example
+ * ```ts
+ * const fresh = await moveOnAfter(200, (signal) => fetchPrices(signal), { signal: task.signal });
+ * if (fresh === undefined) usePrevious();
+ * ```
+ */
+export function moveOnAfter<T>(
+  ms: number,
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  options?: ScopeOptions,
+): Promise<T | undefined> {
+  check(ms, fn, options);
+  return runScope(MOVE_ON, ms, fn, options);
+}
+
+/**
+ * Runs `fn` with a signal that aborts after `ms`; if the deadline cancels it, rejects with
+ * `TimeoutError` (code `ERR_TIMEOUT`, `cause`: what `fn` rejected with).
+ *
+ * - Success: resolves with `fn`'s value.
+ * - Error: rejects with `fn`'s error.
+ * - Cancellation: an outer `signal` aborting rejects with its reason, not a `TimeoutError`.
+ *
+ * @example
+ * ```ts
+ * const user = await failAfter(5_000, (signal) => fetchUser(id, signal), { signal: task.signal });
+ * ```
+ */
+export function failAfter<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ScopeOptions): Promise<T> {
+  check(ms, fn, options);
+  return runScope(FAIL, ms, fn, options) as Promise<T>;
+}
+
+/**
+ * Runs `fn` shielded from outer cancellation, for cleanup that must finish (flush a log, commit a
+ * checkpoint) even while everything around it is being cancelled. Give it a `timeout` so a hung
+ * cleanup cannot block shutdown: past it, `fn`'s signal aborts and `shield` rejects `TimeoutError`.
+ *
+ * @example
+ * ```ts
+ * finally { await shield((signal) => db.flush({ signal }), { timeout: 2_000 }) }
+ * ```
+ */
+export function shield<T>(
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  options?: { timeout?: number; clock?: Clock; name?: string },
+): Promise<T> {
+  checkOptions("options", options);
+  const timeout = options?.timeout ?? Infinity;
+  const scope: ScopeOptions = { shield: true };
+  if (options?.clock !== undefined) scope.clock = options.clock;
+  if (options?.name !== undefined) scope.name = options.name;
+  check(timeout, fn, scope);
+  return runScope(FAIL, timeout, fn, scope) as Promise<T>;
+}
+
+const yieldTurn: (resume: () => void) => void =
+  typeof setImmediate === "function" ? (resume) => setImmediate(resume) : (resume) => setTimeout(resume, 0);
+
+/**
+ * Yields to the event loop (so I/O and other tasks run) and throws the signal's reason if it is
+ * aborted before or after. Put it in long synchronous-ish loops so they stay cancellable.
+ *
+ * @example
+ * ```ts
+ * for (const row of rows) { transform(row); if (++i % 1000 === 0) await checkpoint(signal) }
+ * ```
+ */
+export async function checkpoint(signal: AbortSignal): Promise<void> {
+  checkSignal("signal", signal);
+  signal.throwIfAborted();
+  await new Promise<void>(yieldTurn);
+  signal.throwIfAborted();
+}

@@ -1,0 +1,17 @@
+// @nursery/core: the table of contents.
+export { nursery, openNursery, type Nursery, type NurseryOptions } from "./nursery.js";
+export type { Task, TaskContext, StartContext, TaskState } from "./task.js";
+export { moveOnAfter, failAfter, shield, checkpoint, type ScopeOptions } from "./cancel-scope.js";
+export {
+  CancelledError,
+  TimeoutError,
+  NurseryError,
+  NurseryClosedError,
+  StartError,
+  ShutdownTimeoutError,
+  isCancellation,
+  type CancelReason,
+  type CancelSource,
+  type Straggler,
+} from "./errors.js";
+export { realClock, type Clock, type TimerHandle } from "./clock.js";

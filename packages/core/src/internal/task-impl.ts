@@ -1,0 +1,169 @@
+// A nursery's child. Every field here is shared with NurseryImpl (nursery.ts), which owns the
+// lifecycle: it links the task into its list of live children, cancels it, and records its outcome.
+import type { Clock } from "../clock.js";
+import { CancelledError, StartError } from "../errors.js";
+import type { Nursery } from "../nursery.js";
+import type { StartContext, Task, TaskContext, TaskState } from "../task.js";
+
+/** Anything that owns an AbortSignal handed out by this library: a task or a nursery's body. */
+export interface SignalOwner {
+  /** Nurseries opened with this owner's signal as their outside signal (for task trees). */
+  inner: Set<TreeNode> | undefined;
+}
+
+/** The part of a nursery that task trees and `run()` read. */
+export interface TreeNode {
+  readonly name: string;
+  readonly cancelRequested: boolean;
+  readonly children: readonly Task<unknown>[];
+  readonly bodyOwner: SignalOwner;
+}
+
+// Signals handed out by tasks and nursery bodies, mapped to their owner, so that a nursery opened
+// with `{ signal: task.signal }` can hang itself under that task in the tree. Filled only when a
+// signal is first read, so tasks that never read their signal pay nothing.
+export const signalOwners = new WeakMap<AbortSignal, SignalOwner>();
+
+export const RUNNING = 0;
+export const FULFILLED = 1;
+export const REJECTED = 2;
+export const CANCELLED = 3;
+const STATE_NAMES: readonly TaskState[] = ["running", "fulfilled", "rejected", "cancelled"];
+
+/** The nursery operations a task needs; implemented by NurseryImpl. */
+export interface TaskOwner extends Nursery {
+  taskSettled(task: TaskImpl<unknown>, ok: boolean, value: unknown): void;
+}
+
+export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
+  readonly nursery: TaskOwner;
+  /** The task's function, kept for its name and its definition site (spawn-site reports). */
+  readonly fn: Function;
+  /** The `name` option, or undefined to derive one from `fn` and `index`. */
+  readonly givenName: string | undefined;
+  /** 1-based spawn count within the nursery. */
+  readonly index: number;
+  /** Created on first read of `signal`. */
+  controller: AbortController | undefined = undefined;
+  /** Set once, when this task is cancelled; the reason its signal aborts with. */
+  cancelReason: CancelledError | undefined = undefined;
+  code: number = RUNNING;
+  /** The value or error the task settled with. */
+  outcome: unknown = undefined;
+  /** The promise the function returned, when it returned one. */
+  promise: PromiseLike<T> | undefined = undefined;
+  /** Neighbours in the nursery's list of live children (oldest first); undefined once settled. */
+  prev: TaskImpl<unknown> | undefined = undefined;
+  next: TaskImpl<unknown> | undefined = undefined;
+  /** True when reverse-order cancellation gave up waiting on this task (its childGrace ran out). */
+  passed = false;
+  inner: Set<TreeNode> | undefined = undefined;
+
+  constructor(nursery: TaskOwner, fn: Function, givenName: string | undefined, index: number) {
+    this.nursery = nursery;
+    this.fn = fn;
+    this.givenName = givenName;
+    this.index = index;
+  }
+
+  get name(): string {
+    return this.givenName ?? (this.fn.name || `task-${this.index}`);
+  }
+
+  get clock(): Clock {
+    return this.nursery.clock;
+  }
+
+  get state(): TaskState {
+    return STATE_NAMES[this.code] as TaskState;
+  }
+
+  get signal(): AbortSignal {
+    let controller = this.controller;
+    if (controller === undefined) {
+      controller = this.controller = new AbortController();
+      if (this.cancelReason !== undefined) controller.abort(this.cancelReason);
+      signalOwners.set(controller.signal, this);
+    }
+    return controller.signal;
+  }
+
+  /** Aborts this task's signal with `reason`; the first reason wins. */
+  abort(reason: CancelledError): void {
+    if (this.cancelReason !== undefined || this.code !== RUNNING) return;
+    this.cancelReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  cancel(reason?: unknown): void {
+    if (this.code !== RUNNING || this.cancelReason !== undefined) return;
+    this.abort(new CancelledError({ source: "explicit", detail: reason, nursery: this.nursery.name, task: this.name }));
+  }
+
+  /** Runs the task's function; called once by the nursery right after linking the task. */
+  begin(): void {
+    let result: unknown;
+    try {
+      result = (this.fn as (task: TaskContext) => unknown)(this);
+    } catch (err) {
+      this.nursery.taskSettled(this, false, err);
+      return;
+    }
+    if (result !== null && (typeof result === "object" || typeof result === "function") && typeof (result as PromiseLike<T>).then === "function") {
+      const promise = result as PromiseLike<T>;
+      this.promise = promise;
+      promise.then(
+        (value) => this.nursery.taskSettled(this, true, value),
+        (err: unknown) => this.nursery.taskSettled(this, false, err),
+      );
+    } else {
+      this.nursery.taskSettled(this, true, result);
+    }
+  }
+
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const promise = this.promise;
+    if (promise !== undefined) return Promise.resolve(promise).then(onfulfilled, onrejected);
+    if (this.code === FULFILLED) return Promise.resolve(this.outcome as T).then(onfulfilled, onrejected);
+    return Promise.reject(this.outcome).then(onfulfilled, onrejected);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Task";
+  }
+}
+
+/** A task started with `Nursery.start()`: it has `started()`, which resolves the `start()` call. */
+export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<T> {
+  resolveStart: ((value: T) => void) | undefined;
+  rejectStart: ((err: unknown) => void) | undefined;
+
+  constructor(
+    nursery: TaskOwner,
+    fn: Function,
+    givenName: string | undefined,
+    index: number,
+    resolve: (value: T) => void,
+    reject: (err: unknown) => void,
+  ) {
+    super(nursery, fn, givenName, index);
+    this.resolveStart = resolve;
+    this.rejectStart = reject;
+  }
+
+  started(value?: T): void {
+    const resolve = this.resolveStart;
+    if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", this.name);
+    this.resolveStart = undefined;
+    this.rejectStart = undefined;
+    resolve(value as T);
+  }
+
+  /** True while `started()` has not been called: failures go to `start()`, not the nursery. */
+  get starting(): boolean {
+    return this.resolveStart !== undefined;
+  }
+}

@@ -1,0 +1,55 @@
+// The public shape of tasks. The implementation lives in internal/task-impl.ts so that it can share
+// fields with the nursery without exposing them.
+import type { Clock } from "./clock.js";
+import type { Nursery } from "./nursery.js";
+
+/** What a task's function receives: its cancellation signal, its name, and its nursery. */
+export interface TaskContext {
+  /**
+   * Aborts when this task is cancelled; `signal.reason` is then a `CancelledError`. Pass it to
+   * everything the task awaits (`fetch`, `sleep`, streams) so cancellation reaches them. Created on
+   * first read, so tasks that never look at it cost no `AbortController`.
+   */
+  readonly signal: AbortSignal;
+  /** The task's name: the `name` option, else the function's name, else `task-<n>`. */
+  readonly name: string;
+  /** The nursery that owns this task. Spawn siblings into it. */
+  readonly nursery: Nursery;
+  /** The nursery's clock: pass it to timers so a virtual clock in tests reaches them. */
+  readonly clock: Clock;
+}
+
+/** The context of a task started with `Nursery.start()`: a task context plus `started()`. */
+export interface StartContext<T> extends TaskContext {
+  /** Resolves the `start()` call with `value`. Call it once, when the task is ready. */
+  started(value?: T): void;
+}
+
+/** Where a task is in its life. `"cancelled"`: it ended by rejecting with its own cancellation. */
+export type TaskState = "running" | "fulfilled" | "rejected" | "cancelled";
+
+/**
+ * A child of a nursery. Await it for its result; its failure also goes to its nursery, so an
+ * unawaited failing task never produces an unhandled rejection and is never lost.
+ *
+ * Awaiting a cancelled task rejects with its `CancelledError`.
+ *
+ * @example
+ * ```ts
+ * await nursery(async (n) => {
+ *   const users = n.spawn(() => loadUsers(), { name: "load-users" });
+ *   console.log((await users).length);
+ * });
+ * ```
+ */
+export interface Task<T> extends PromiseLike<T> {
+  /** The task's name, used in cancellation messages and task trees. */
+  readonly name: string;
+  /** `"running"` until the task's function settles. */
+  readonly state: TaskState;
+  /**
+   * Cancels this task alone: aborts its signal with a `CancelledError` (source `"explicit"`). The
+   * nursery is not cancelled, and the task's cancellation is not an error. A no-op once it ended.
+   */
+  cancel(reason?: unknown): void;
+}

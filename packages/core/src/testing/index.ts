@@ -1,0 +1,4 @@
+// @nursery/core/testing: helpers for testing code built on nurseries.
+export { VirtualClock } from "./virtual-clock.js";
+export { expectSequence } from "./expect-sequence.js";
+export { spawnFixture, type Fixture, type FixtureExit } from "./fixture.js";

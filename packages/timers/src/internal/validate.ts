@@ -1,0 +1,81 @@
+// Argument checks for @nursery/timers, in the one shape every TypeError of this project has:
+//   Expected `ms` to be a finite number >= 0, got `-1` (number)
+// Adapters may use only core's public exports, so the formatter mirrors core's internal one.
+import type { Clock } from "@nursery/core";
+
+function show(value: unknown): string {
+  let shown: string;
+  if (typeof value === "string") shown = JSON.stringify(value);
+  else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
+  else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
+  else if (value === null || typeof value !== "object") shown = String(value);
+  else if (Array.isArray(value)) shown = `[array(${value.length})]`;
+  else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
+  const type = value === null ? "null" : typeof value;
+  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\` (${type})`;
+}
+
+export function invalid(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
+}
+
+/** A delay in ms: a finite number >= 0 (`Infinity` is refused: a sleep that never ends is a bug). */
+export function checkDelay(name: string, value: unknown): number {
+  if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
+    throw invalid(name, "a finite number >= 0", value);
+  }
+  return value;
+}
+
+/** A period in ms: a finite number > 0 (a zero period would tick in a busy loop). */
+export function checkPeriod(name: string, value: unknown): number {
+  if (typeof value !== "number" || !(value > 0) || value === Infinity) {
+    throw invalid(name, "a finite number > 0", value);
+  }
+  return value;
+}
+
+/** A point in time on a clock's scale: any number but NaN (`Infinity` = never). */
+export function checkInstant(name: string, value: unknown): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw invalid(name, "a number (a time on the clock's scale)", value);
+  }
+  return value;
+}
+
+export function checkOptions(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== "object" || value === null)) {
+    throw invalid(name, "an options object", value);
+  }
+}
+
+export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof (value as AbortSignal).aborted !== "boolean" ||
+    typeof (value as AbortSignal).addEventListener !== "function"
+  ) {
+    throw invalid(name, "an AbortSignal", value);
+  }
+  return value as AbortSignal;
+}
+
+export function checkClock(name: string, value: unknown, fallback: Clock): Clock {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof (value as Clock).now !== "function" ||
+    typeof (value as Clock).setTimer !== "function" ||
+    typeof (value as Clock).clearTimer !== "function"
+  ) {
+    throw invalid(name, "a Clock (with now, setTimer and clearTimer)", value);
+  }
+  return value as Clock;
+}
+
+export function checkFunction(name: string, value: unknown): void {
+  if (typeof value !== "function") throw invalid(name, "a function", value);
+}

@@ -1,0 +1,123 @@
+// Timed waits bound to an AbortSignal: the engine under `sleep` and `interval`.
+//
+// Goal: a wait settles exactly once, by its timer (resolve), by its signal aborting (reject with
+// `signal.reason` itself, no wrapper) or by `stop()` (resolve, used by `interval`'s `return()`),
+// and whichever way it settles its timer is cleared and it holds nothing on the signal afterwards.
+//
+// Why not one abort listener per wait: Node's EventTarget walks the whole listener list on every
+// addEventListener/removeEventListener, so N concurrent waits on one shared signal cost O(N^2)
+// (100k `timers/promises` sleeps on one signal: 133 s on Node 20, see the research notes). Instead
+// every signal with pending waits carries exactly ONE listener, a `SignalWaiters` list; a wait links
+// itself in and out in O(1). The listener is added when the first wait links in and removed when the
+// last one leaves, so the signal's listener count returns to its baseline whenever no wait is
+// pending. See docs/design/decisions/timers-shared-signal-listener.md.
+//
+// Cheapness: one `Waiter` object, one promise (its executor is the only closure besides the timer
+// callback the `Clock` interface requires); the abort listener is an object with `handleEvent`, so
+// no closure there.
+import type { Clock, TimerHandle } from "@nursery/core";
+
+/** Every pending wait on one signal, oldest first, and the one abort listener that serves them. */
+class SignalWaiters {
+  // Invariant: the listener is registered on `signal` exactly when `head !== undefined`.
+  head: Waiter | undefined = undefined;
+  tail: Waiter | undefined = undefined;
+
+  constructor(readonly signal: AbortSignal) {}
+
+  link(w: Waiter): void {
+    w.list = this;
+    if (this.tail === undefined) {
+      this.head = this.tail = w;
+      this.signal.addEventListener("abort", this);
+    } else {
+      w.prev = this.tail;
+      this.tail.next = w;
+      this.tail = w;
+    }
+  }
+
+  unlink(w: Waiter): void {
+    if (w.prev === undefined) this.head = w.next;
+    else w.prev.next = w.next;
+    if (w.next === undefined) this.tail = w.prev;
+    else w.next.prev = w.prev;
+    w.prev = w.next = w.list = undefined;
+    if (this.head === undefined) this.signal.removeEventListener("abort", this);
+  }
+
+  /** The abort listener: rejects every pending wait, oldest first, with the signal's reason. */
+  handleEvent(): void {
+    if (!this.signal.aborted) return; // a synthetic "abort" event dispatched by hand
+    const reason: unknown = this.signal.reason;
+    let w = this.head;
+    this.head = this.tail = undefined;
+    this.signal.removeEventListener("abort", this);
+    while (w !== undefined) {
+      const next = w.next;
+      w.prev = w.next = w.list = undefined;
+      w.clock.clearTimer(w.timer as TimerHandle);
+      w.settled = true;
+      w.reject(reason);
+      w = next;
+    }
+  }
+}
+
+// Entries live as long as their signal; a list with no waits is empty but kept for reuse.
+const lists = new WeakMap<AbortSignal, SignalWaiters>();
+
+/** One pending timed wait. `promise` resolves when the timer fires or `stop()` is called. */
+export class Waiter {
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (reason: unknown) => void;
+  timer: TimerHandle | undefined = undefined;
+  list: SignalWaiters | undefined = undefined;
+  prev: Waiter | undefined = undefined;
+  next: Waiter | undefined = undefined;
+  settled = false;
+
+  constructor(readonly clock: Clock) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** Timer callback. */
+  fire(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.list?.unlink(this);
+    this.resolve();
+  }
+
+  /** Ends the wait early and successfully: clears the timer, leaves the signal. */
+  stop(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clock.clearTimer(this.timer as TimerHandle);
+    this.list?.unlink(this);
+    this.resolve();
+  }
+}
+
+/**
+ * Starts a wait of `ms` on `clock`, bound to `signal`. The caller has validated the arguments and
+ * checked that `signal` is not aborted.
+ */
+export function startWait(ms: number, signal: AbortSignal | undefined, clock: Clock): Waiter {
+  const w = new Waiter(clock);
+  w.timer = clock.setTimer(ms, () => w.fire());
+  // `!w.settled`: a custom clock may call back synchronously from setTimer(0).
+  if (signal !== undefined && !w.settled) {
+    let list = lists.get(signal);
+    if (list === undefined) {
+      list = new SignalWaiters(signal);
+      lists.set(signal, list);
+    }
+    list.link(w);
+  }
+  return w;
+}

@@ -1,0 +1,87 @@
+// `timeout` and `deadline` are front ends over core's cancel scopes: `failAfter` (the default) and
+// `moveOnAfter` (`onTimeout: "move-on"`). They add no deadline logic of their own: `deadline` only
+// turns an instant on the clock into a delay. Every rule of those scopes (a scope catches only its
+// own deadline, an outer cancellation passes through, `shield`) therefore holds here unchanged.
+import { failAfter, moveOnAfter, realClock, type ScopeOptions } from "@nursery/core";
+import { checkClock, checkInstant, checkOptions, invalid } from "./internal/validate.js";
+
+/** Options of {@link timeout} and {@link deadline}: core's scope options plus `onTimeout`. */
+export interface TimeoutOptions extends ScopeOptions {
+  /**
+   * What the returned promise does when the deadline cancels `fn`: `"fail"` (default) rejects with
+   * `TimeoutError` (core's `failAfter`); `"move-on"` resolves with `undefined` (core's `moveOnAfter`).
+   */
+  onTimeout?: "fail" | "move-on";
+}
+
+/** {@link TimeoutOptions} with `onTimeout: "move-on"`: the result may be `undefined`. */
+export interface MoveOnOptions extends TimeoutOptions {
+  onTimeout: "move-on";
+}
+
+type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+function scope<T>(ms: number, fn: Work<T>, options: TimeoutOptions | undefined): Promise<T | undefined> {
+  const onTimeout = options?.onTimeout;
+  if (onTimeout === undefined || onTimeout === "fail") return failAfter(ms, fn, options);
+  if (onTimeout === "move-on") return moveOnAfter(ms, fn, options);
+  throw invalid("onTimeout", '"fail" or "move-on"', onTimeout);
+}
+
+/**
+ * Runs `fn` with a signal that aborts `ms` milliseconds from now: a relative deadline. The same as
+ * core's `failAfter(ms, fn, options)` (or `moveOnAfter` with `onTimeout: "move-on"`), named for
+ * readers who think "timeout".
+ *
+ * Use it around one operation that must not take too long: a request, a connection attempt.
+ *
+ * - Success: resolves with `fn`'s value.
+ * - Deadline: `fn`'s signal aborts with a `CancelledError` (source `"deadline"`); when `fn` then
+ *   rejects, the promise rejects with `TimeoutError` (`.timeout` = `ms`, `.cause` = `fn`'s
+ *   rejection), or resolves `undefined` with `onTimeout: "move-on"`.
+ * - Error: rejects with `fn`'s own error.
+ * - Cancellation: when `options.signal` aborts, rejects with its reason (never a `TimeoutError`);
+ *   rejects at once, without calling `fn`, when it is already aborted. `shield: true` ignores it.
+ * - Bad input: throws `TypeError` (`ms` must be a number >= 0 or `Infinity` = no deadline).
+ *
+ * @example
+ * ```ts
+ * n.spawn(async (task) => {
+ *   const res = await timeout(5_000, (signal) => fetch(url, { signal }), task);
+ *   const cached = await timeout(50, (signal) => cache.get(key, signal), { ...task, onTimeout: "move-on" });
+ * });
+ * ```
+ */
+export function timeout<T>(ms: number, fn: Work<T>, options: MoveOnOptions): Promise<T | undefined>;
+export function timeout<T>(ms: number, fn: Work<T>, options?: TimeoutOptions): Promise<T>;
+export function timeout<T>(ms: number, fn: Work<T>, options?: TimeoutOptions): Promise<T | undefined> {
+  checkOptions("options", options);
+  return scope(ms, fn, options);
+}
+
+/**
+ * Runs `fn` with a signal that aborts when the clock reaches `at`: an absolute deadline (trio's
+ * `fail_at` / `move_on_at`). Use it when several steps share one deadline: compute it once,
+ * `const at = clock.now() + 10_000`, and pass the same `at` to each step.
+ *
+ * `at` is on the clock's own scale, `clock.now()`: for `realClock` that is `performance.now()`,
+ * NOT `Date.now()`. `Infinity` means no deadline; an `at` already past cancels `fn`'s signal as soon
+ * as the clock's timers run. Otherwise it is `timeout(at - clock.now(), fn, options)`, and behaves
+ * like it on success, deadline (`TimeoutError.timeout` is the remaining time at the call), error
+ * and cancellation.
+ *
+ * @example
+ * ```ts
+ * const at = task.clock.now() + 10_000; // the whole login must finish within 10 s
+ * const token = await deadline(at, (signal) => authenticate(signal), task);
+ * const profile = await deadline(at, (signal) => loadProfile(token, signal), task);
+ * ```
+ */
+export function deadline<T>(at: number, fn: Work<T>, options: MoveOnOptions): Promise<T | undefined>;
+export function deadline<T>(at: number, fn: Work<T>, options?: TimeoutOptions): Promise<T>;
+export function deadline<T>(at: number, fn: Work<T>, options?: TimeoutOptions): Promise<T | undefined> {
+  checkInstant("at", at);
+  checkOptions("options", options);
+  const clock = checkClock("clock", options?.clock, realClock);
+  return scope(Math.max(0, at - clock.now()), fn, options);
+}
