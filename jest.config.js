@@ -47,6 +47,8 @@ function project(displayName, rootDir, extra = {}) {
 }
 
 export default {
+  // Generous: tests spawn real processes and servers on a shared 2-core machine. Never a timing oracle.
+  testTimeout: 30_000,
   projects: [
     ...packages.map((name) => project(name, `<rootDir>/packages/${name}`)),
     ...(existsSync(new URL("./examples/test/", import.meta.url))

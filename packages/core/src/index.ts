@@ -15,3 +15,5 @@ export {
   type Straggler,
 } from "./errors.js";
 export { realClock, type Clock, type TimerHandle } from "./clock.js";
+export { run, type RunOptions } from "./run.js";
+export { dumpTree, type TreeOptions } from "./tree.js";

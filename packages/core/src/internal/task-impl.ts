@@ -125,10 +125,19 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    // A cancelled task rejects with its CancelledError, whatever its function rejected with (e.g.
+    // Node's AbortError from timers/promises). The nursery's own handler on `promise` was attached
+    // first, so `code` is already set when this one runs. Test: "rejects with its CancelledError
+    // when awaited after being cancelled".
+    const rejected = (err: unknown): R2 | PromiseLike<R2> => {
+      const reason = this.code === CANCELLED && this.cancelReason !== undefined ? this.cancelReason : err;
+      if (onrejected == null) throw reason;
+      return onrejected(reason);
+    };
     const promise = this.promise;
-    if (promise !== undefined) return Promise.resolve(promise).then(onfulfilled, onrejected);
+    if (promise !== undefined) return Promise.resolve(promise).then(onfulfilled, rejected);
     if (this.code === FULFILLED) return Promise.resolve(this.outcome as T).then(onfulfilled, onrejected);
-    return Promise.reject(this.outcome).then(onfulfilled, onrejected);
+    return Promise.reject(this.outcome).then(onfulfilled, rejected);
   }
 
   get [Symbol.toStringTag](): string {

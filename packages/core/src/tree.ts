@@ -1,0 +1,75 @@
+// Renders the live task tree of a nursery: each nursery, its tasks (name, state, where defined),
+// and the nurseries those tasks opened with their signal. run() prints it on a forced exit and on
+// a shutdown timeout; `dumpTree()` is the same renderer for users.
+import type { Straggler } from "./errors.js";
+import { TaskImpl, type TreeNode } from "./internal/task-impl.js";
+import type { Nursery } from "./nursery.js";
+
+/** Options of {@link dumpTree}. */
+export interface TreeOptions {
+  /** Maps a task's function to where it is defined (`file:line:col`); omitted when it returns undefined. */
+  locate?: (fn: Function) => string | undefined;
+}
+
+function taskLine(task: TaskImpl<unknown>, locate: TreeOptions["locate"]): string {
+  const state = task.cancelReason !== undefined && task.code === 0 ? "cancelling" : task.state;
+  const site = locate?.(task.fn);
+  return `${task.name} [${state}]${site === undefined ? "" : ` at ${site}`}`;
+}
+
+function walk(node: TreeNode, prefix: string, out: string[], locate: TreeOptions["locate"]): void {
+  const entries: Array<TreeNode | TaskImpl<unknown>> = [...(node.bodyOwner.inner ?? [])];
+  for (const child of node.children) entries.push(child as TaskImpl<unknown>);
+  entries.forEach((entry, i) => {
+    const last = i === entries.length - 1;
+    const branch = last ? "└─ " : "├─ ";
+    const next = prefix + (last ? "   " : "│  ");
+    if (entry instanceof TaskImpl) {
+      out.push(prefix + branch + taskLine(entry, locate));
+      for (const inner of entry.inner ?? []) {
+        out.push(next + "└─ " + nurseryLine(inner));
+        walk(inner, next + "   ", out, locate);
+      }
+    } else {
+      out.push(prefix + branch + nurseryLine(entry));
+      walk(entry, next, out, locate);
+    }
+  });
+}
+
+function nurseryLine(node: TreeNode): string {
+  return `${node.name} (nursery${node.cancelRequested ? ", cancelling" : ""})`;
+}
+
+/**
+ * Renders the live tree under a nursery as text, one line per nursery and task, for logs and
+ * diagnostics ("what is still running?").
+ *
+ * @example
+ * ```ts
+ * console.error(dumpTree(n));
+ * // crawler (nursery, cancelling)
+ * // ├─ worker-1 [running]
+ * // └─ worker-2 [cancelling]
+ * ```
+ */
+export function dumpTree(root: Nursery, options?: TreeOptions): string {
+  const out = [nurseryLine(root as unknown as TreeNode)];
+  walk(root as unknown as TreeNode, "", out, options?.locate);
+  return out.join("\n");
+}
+
+/** Every running task under `root`, depth-first, with its path of names. */
+export function listRunning(root: Nursery, locate?: TreeOptions["locate"]): Straggler[] {
+  const out: Straggler[] = [];
+  const visit = (node: TreeNode, path: string): void => {
+    for (const inner of node.bodyOwner.inner ?? []) visit(inner, `${path}/${inner.name}`);
+    for (const child of node.children) {
+      const task = child as TaskImpl<unknown>;
+      out.push({ path: `${path}/${task.name}`, site: locate?.(task.fn) });
+      for (const inner of task.inner ?? []) visit(inner, `${path}/${task.name}/${inner.name}`);
+    }
+  };
+  visit(root as unknown as TreeNode, root.name);
+  return out;
+}
