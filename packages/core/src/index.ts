@@ -17,3 +17,4 @@ export {
 export { realClock, type Clock, type TimerHandle } from "./clock.js";
 export { run, type RunOptions } from "./run.js";
 export { dumpTree, type TreeOptions } from "./tree.js";
+export { onCancel, cancelReasonOf, type Cancellable } from "./on-cancel.js";

@@ -24,6 +24,19 @@ export interface TreeNode {
 // signal is first read, so tasks that never read their signal pay nothing.
 export const signalOwners = new WeakMap<AbortSignal, SignalOwner>();
 
+export type CancelHook = (reason: CancelledError) => void;
+
+// A throwing hook must not stop the others or the abort; report it like EventTarget does.
+function callHook(hook: CancelHook, reason: CancelledError): void {
+  try {
+    hook(reason);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
 export const RUNNING = 0;
 export const FULFILLED = 1;
 export const REJECTED = 2;
@@ -58,6 +71,8 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   /** True when reverse-order cancellation gave up waiting on this task (its childGrace ran out). */
   passed = false;
   inner: Set<TreeNode> | undefined = undefined;
+  /** Cancellation callbacks added with onCancel(task, ...): one function, or an array of them. */
+  hooks: CancelHook | CancelHook[] | undefined = undefined;
 
   constructor(nursery: TaskOwner, fn: Function, givenName: string | undefined, index: number) {
     this.nursery = nursery;
@@ -92,7 +107,31 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   abort(reason: CancelledError): void {
     if (this.cancelReason !== undefined || this.code !== RUNNING) return;
     this.cancelReason = reason;
+    const hooks = this.hooks;
+    if (hooks !== undefined) {
+      this.hooks = undefined;
+      if (typeof hooks === "function") callHook(hooks, reason);
+      else for (const hook of hooks) callHook(hook, reason);
+    }
     this.controller?.abort(reason);
+  }
+
+  /** Adds a cancellation callback without creating an AbortSignal; see onCancel(). */
+  addHook(hook: CancelHook): () => void {
+    const hooks = this.hooks;
+    if (hooks === undefined) this.hooks = hook;
+    else if (typeof hooks === "function") this.hooks = [hooks, hook];
+    else hooks.push(hook);
+    return () => this.removeHook(hook);
+  }
+
+  removeHook(hook: CancelHook): void {
+    const hooks = this.hooks;
+    if (hooks === hook) this.hooks = undefined;
+    else if (Array.isArray(hooks)) {
+      const i = hooks.indexOf(hook);
+      if (i >= 0) hooks.splice(i, 1);
+    }
   }
 
   cancel(reason?: unknown): void {

@@ -1,0 +1,74 @@
+// The one way adapters listen for cancellation. A task passed as the source is listened to
+// directly, without creating its AbortSignal: on Node 20 an AbortSignal costs ~4 us to create and
+// ~2 us per listener and ~8 us to abort, which dominates a cheap operation like a sleep.
+import { checkFunction, invalid } from "./internal/validate.js";
+import { TaskImpl } from "./internal/task-impl.js";
+import type { TaskContext } from "./task.js";
+
+/** Something that can be cancelled: an `AbortSignal`, or a task (whose own signal is then not created). */
+export type Cancellable = AbortSignal | TaskContext;
+
+const noop = (): void => undefined;
+
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === "boolean" &&
+    typeof (value as AbortSignal).addEventListener === "function"
+  );
+}
+
+/**
+ * The reason `source` was cancelled, or `undefined` while it is not. Adapters call it first so an
+ * operation on an already-cancelled source rejects at once, doing nothing.
+ */
+export function cancelReasonOf(source: Cancellable): unknown {
+  if (source instanceof TaskImpl) return source.cancelReason;
+  if (isSignal(source)) return source.aborted ? source.reason : undefined;
+  if (typeof source === "object" && source !== null && "signal" in source) return cancelReasonOf(source.signal);
+  throw invalid("source", "an AbortSignal or a task", source);
+}
+
+/**
+ * Calls `callback(reason)` once when `source` is cancelled and returns a function that removes it;
+ * call the remover when the operation settles so listener counts return to baseline. If `source`
+ * is already cancelled, `callback` runs at once and the remover does nothing.
+ *
+ * Pass a task (`onCancel(task, ...)`) rather than `task.signal` where you can: no AbortSignal is
+ * created, which is what makes a nursery's sleeps and cancellations cheap.
+ *
+ * @example
+ * ```ts
+ * function sleep(ms: number, source: Cancellable): Promise<void> {
+ *   return new Promise((resolve, reject) => {
+ *     const timer = setTimeout(() => { remove(); resolve(); }, ms);
+ *     const remove = onCancel(source, (reason) => { clearTimeout(timer); reject(reason); });
+ *   });
+ * }
+ * ```
+ */
+export function onCancel(source: Cancellable, callback: (reason: unknown) => void): () => void {
+  checkFunction("callback", callback);
+  if (source instanceof TaskImpl) {
+    const reason = source.cancelReason;
+    if (reason !== undefined) {
+      callback(reason);
+      return noop;
+    }
+    return source.addHook(callback);
+  }
+  const signal = isSignal(source)
+    ? source
+    : typeof source === "object" && source !== null && "signal" in source
+      ? source.signal
+      : undefined;
+  if (signal === undefined || !isSignal(signal)) throw invalid("source", "an AbortSignal or a task", source);
+  if (signal.aborted) {
+    callback(signal.reason);
+    return noop;
+  }
+  const listener = (): void => callback(signal.reason);
+  signal.addEventListener("abort", listener, { once: true });
+  return () => signal.removeEventListener("abort", listener);
+}
