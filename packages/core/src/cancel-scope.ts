@@ -38,7 +38,7 @@ async function runScope<T>(
   let deadline: CancelledError | undefined;
   let timer: TimerHandle | undefined;
   const onOuter = (): void => {
-    const reason = (outer as AbortSignal).reason;
+    const reason: unknown = (outer as AbortSignal).reason;
     controller.abort(reason instanceof CancelledError ? reason : new CancelledError({ source: "parent", detail: reason, nursery: name }));
   };
   if (ms !== Infinity) {
@@ -139,7 +139,7 @@ export function shield<T>(
   options?: { timeout?: number; clock?: Clock; name?: string },
 ): Promise<T> {
   checkOptions("options", options);
-  const timeout = options?.timeout ?? Infinity;
+  const timeout = options?.timeout === undefined ? Infinity : checkDuration("timeout", options.timeout);
   const scope: ScopeOptions = { shield: true };
   if (options?.clock !== undefined) scope.clock = options.clock;
   if (options?.name !== undefined) scope.name = options.name;

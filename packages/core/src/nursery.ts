@@ -200,7 +200,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     if (typeof fn !== "function") throw invalid("fn", "a function", fn);
     const name = this.#checkSpawn(options);
     const task = new TaskImpl<T>(this, fn, name, ++this.#spawned);
-    this.#link(task as TaskImpl<unknown>);
+    this.#link(task);
     task.begin();
     return task;
   }

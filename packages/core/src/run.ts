@@ -145,7 +145,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   checkFunction("main", main);
   checkOptions("options", options);
   const windows = process.platform === "win32";
-  const signals = options?.signals ?? (windows ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
+  const signals: readonly NodeJS.Signals[] = options?.signals ?? (windows ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
   if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !(s in constants.signals))) {
     throw invalid("signals", "an array of signal names", signals);
   }
@@ -259,7 +259,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
     outside.abort(new CancelledError({ source: "sibling-failed", detail: err, nursery: root.name, task: "(uncaught)" }));
   };
 
-  for (const sig of signals) {
+  for (const sig of signals as readonly NodeJS.Signals[]) {
     const listener = (): void => onSignal(sig);
     removers.push(listen(sig, listener));
   }

@@ -19,9 +19,9 @@ export function expectSequence(log: readonly unknown[], pattern: readonly unknow
     throw new Error(`expectSequence: ${what}\n  log:     ${inspect(log, { breakLength: Infinity })}\n  pattern: ${inspect(pattern, { breakLength: Infinity })}`);
   };
   for (let p = 0; p < pattern.length; p++) {
-    const step = pattern[p];
+    const step: unknown = pattern[p];
     if (step instanceof Set) {
-      const want = [...step];
+      const want: unknown[] = [...(step as Set<unknown>)];
       const got = log.slice(at, at + want.length);
       if (got.length < want.length) fail(`log ended at index ${log.length} inside group #${p} (${inspect(want)})`);
       const left = [...want];

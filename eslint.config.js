@@ -1,0 +1,43 @@
+// Lint: typescript-eslint's type-checked rules on package sources, plus the project's own rules.
+// Every rule turned off below says why.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", "bench/results/**", "coverage/**"] },
+  {
+    files: ["packages/*/src/**/*.ts"],
+    extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // Cancellation races are bugs that floating promises hide.
+      "@typescript-eslint/no-floating-promises": "error",
+      // src/index.ts is each package's table of contents: exports are listed by name.
+      "no-restricted-syntax": [
+        "error",
+        { selector: "ExportAllDeclaration", message: "List exports by name (no `export *`)." },
+      ],
+      // Only run.ts may own process signals and exit codes.
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "exit", message: "Only run.ts may call process.exit." },
+        { object: "process", property: "on", message: "Only run.ts may add process listeners." },
+        { object: "process", property: "once", message: "Only run.ts may add process listeners." },
+        { object: "process", property: "exitCode", message: "Only run.ts may set process.exitCode." },
+      ],
+      // `Function` is the honest type of a task's function as stored for naming and location.
+      "@typescript-eslint/no-unsafe-function-type": "off",
+      // A nursery rejects with exactly what a task threw, Error or not: re-wrapping would lose it.
+      "@typescript-eslint/prefer-promise-reject-errors": "off",
+      // Unused arguments named `_x` document a callback's shape.
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["packages/core/src/run.ts"],
+    rules: {
+      // run.ts is the process entry: the one place allowed to touch process signals and exit codes.
+      "no-restricted-properties": "off",
+    },
+  },
+);
