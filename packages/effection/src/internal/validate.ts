@@ -22,7 +22,7 @@ export function checkFunction(name: string, value: unknown): void {
   if (typeof value !== "function") throw invalid(name, "a function", value);
 }
 
-export function checkSignal(name: string, value: unknown): void {
+export function checkSignal(name: string, value: unknown): asserts value is AbortSignal {
   if (
     typeof value !== "object" ||
     value === null ||
