@@ -159,8 +159,13 @@ const yieldTurn: (resume: () => void) => void =
  * for (const row of rows) { transform(row); if (++i % 1000 === 0) await checkpoint(signal) }
  * ```
  */
-export async function checkpoint(signal: AbortSignal): Promise<void> {
+export function checkpoint(signal: AbortSignal): Promise<void> {
+  // Bad input throws synchronously, as everywhere else; cancellation is a rejection.
   checkSignal("signal", signal);
+  return yieldThenCheck(signal);
+}
+
+async function yieldThenCheck(signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   await new Promise<void>(yieldTurn);
   signal.throwIfAborted();

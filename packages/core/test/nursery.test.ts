@@ -235,26 +235,26 @@ describe("nursery lifetime", () => {
 
 describe("nursery cancellation order", () => {
   type Outcome = "resolves" | "CancelledError" | "TimeoutError" | "NurseryError";
-  const triggers: [string, Outcome, (n: Nursery, clock: VirtualClock, outside: AbortController) => Promise<void>][] = [
-    ["cancel()", "resolves", async (n, clock) => {
+  const triggers: [string, Outcome, { timeout?: number }, (n: Nursery, clock: VirtualClock, outside: AbortController) => Promise<void>][] = [
+    ["cancel()", "resolves", {}, async (n, clock) => {
       await sleep(clock, 5);
       n.cancel();
     }],
-    ["the outside signal", "CancelledError", async (_n, clock, outside) => {
+    ["the outside signal", "CancelledError", {}, async (_n, clock, outside) => {
       await sleep(clock, 5);
       outside.abort();
     }],
-    ["a failing child", "NurseryError", async (n, clock) => {
+    ["a failing child", "NurseryError", {}, async (n, clock) => {
       // Spawned last here but dies at t=5, so the three workers are still cancelled newest-first.
       n.spawn(async () => {
         await sleep(clock, 5);
         throw new Error("child broke");
       });
     }],
-    ["its timeout", "TimeoutError", async () => {}],
+    ["its timeout", "TimeoutError", { timeout: 5 }, async () => {}],
   ];
 
-  it.each(triggers)("cancels children newest-first, each after the previous settled, then the body, on %s", async (_label, outcome, trigger) => {
+  it.each(triggers)("cancels children newest-first, each after the previous settled, then the body, on %s", async (_label, outcome, options, trigger) => {
     const clock = new VirtualClock();
     const outside = new AbortController();
     const log: string[] = [];
@@ -268,7 +268,7 @@ describe("nursery cancellation order", () => {
           await trigger(n, clock, outside);
           await untilAborted(n.signal);
         },
-        { clock, signal: outside.signal, timeout: _label === "its timeout" ? 5 : Infinity },
+        { clock, signal: outside.signal, ...options },
       ),
     );
     await clock.runAll();
@@ -358,6 +358,30 @@ describe("nursery cancellation order", () => {
     await done;
     expect(log.at(-1)).toBe("done:stubborn@1100");
     expect(clock.pending).toBe(0);
+  });
+
+  it("waits for each child without limit when childGrace is not given", async () => {
+    const clock = new VirtualClock();
+    const log: string[] = [];
+    const stubborn = deferred();
+    const done = nursery(
+      (n) => {
+        n.spawn(worker(log, "a", clock));
+        n.spawn(async (task) => {
+          task.signal.addEventListener("abort", () => log.push(`abort:stubborn@${clock.now()}`));
+          await stubborn.promise;
+        });
+        n.cancel();
+      },
+      { clock },
+    );
+    await clock.advance(365 * 24 * 3_600_000);
+    expect(log).toEqual(["abort:stubborn@0"]);
+    expect(clock.pending).toBe(0); // no grace timer was set
+    stubborn.resolve();
+    await clock.runAll();
+    await done;
+    expect(log).toEqual(["abort:stubborn@0", `abort:a@${365 * 24 * 3_600_000}`, `done:a@${365 * 24 * 3_600_000 + 10}`]);
   });
 
   it("does not let childGrace cut short a child that settles in time", async () => {
@@ -739,6 +763,22 @@ describe("nursery outcome", () => {
         n.cancel();
       }),
     ).resolves.toBeUndefined();
+  });
+
+  it("treats any cancellation-shaped rejection from a child cancelled alone as a cancellation", async () => {
+    const states = await nursery(async (n) => {
+      const viaTimer = n.spawn((task) => nodeSleep(1e9, undefined, { signal: task.signal }));
+      const viaDom = n.spawn(async (task) => {
+        await untilAborted(task.signal).catch(() => {});
+        throw new DOMException("fetch aborted", "AbortError"); // what a fetch-like API might throw
+      });
+      viaTimer.cancel();
+      viaDom.cancel();
+      await settle(viaTimer);
+      await settle(viaDom);
+      return [viaTimer.state, viaDom.state, n.cancelRequested];
+    });
+    expect(states).toEqual(["cancelled", "cancelled", false]);
   });
 
   it("reports an AbortError from a child whose own signal was not aborted as a real error", async () => {

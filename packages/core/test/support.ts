@@ -77,3 +77,22 @@ export async function collectUnhandledRejections(fn: () => Promise<void>): Promi
   }
   return seen;
 }
+
+/** Resolves after `ms` on `clock`; rejects with `signal.reason` (and clears the timer) if `signal` aborts first. */
+export function sleepUntil(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clock.clearTimer(timer);
+      reject(signal.reason);
+    };
+    const timer = clock.setTimer(ms, () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -25,9 +25,17 @@ export interface Tick {
   readonly missed: number;
 }
 
+/** What {@link interval} returns: an async iterator of ticks whose `return()` always exists. */
+export interface IntervalIterator extends AsyncIterableIterator<Tick, undefined, undefined> {
+  next(): Promise<IteratorResult<Tick, undefined>>;
+  /** Ends the iteration; a pending `next()` resolves done and its timer is cleared. */
+  return(): Promise<IteratorReturnResult<undefined>>;
+  [Symbol.asyncIterator](): IntervalIterator;
+}
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-class IntervalIterator implements AsyncIterableIterator<Tick, undefined, undefined> {
+class Ticker implements IntervalIterator {
   readonly #period: number;
   readonly #start: number;
   readonly #signal: AbortSignal | undefined;
@@ -85,7 +93,7 @@ class IntervalIterator implements AsyncIterableIterator<Tick, undefined, undefin
   }
 
   /** Ends the iteration: a pending `next()` resolves done, its timer is cleared. */
-  return(): Promise<IteratorResult<Tick, undefined>> {
+  return(): Promise<IteratorReturnResult<undefined>> {
     this.#done = true;
     this.#waiter?.stop();
     return Promise.resolve(DONE);
@@ -137,10 +145,10 @@ class IntervalIterator implements AsyncIterableIterator<Tick, undefined, undefin
  * });
  * ```
  */
-export function interval(ms: number, options?: SleepOptions): AsyncIterableIterator<Tick, undefined, undefined> {
+export function interval(ms: number, options?: SleepOptions): IntervalIterator {
   checkPeriod("ms", ms);
   checkOptions("options", options);
   const signal = checkSignal("signal", options?.signal);
   const clock = checkClock("clock", options?.clock, realClock);
-  return new IntervalIterator(ms, signal, clock);
+  return new Ticker(ms, signal, clock);
 }

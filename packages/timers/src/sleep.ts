@@ -1,5 +1,5 @@
-import { realClock, type Clock } from "@nursery/core";
-import { startWait } from "./internal/waiter.js";
+import { cancelReasonOf, realClock, type Clock, type TaskContext } from "@nursery/core";
+import { startTaskWait, startWait } from "./internal/waiter.js";
 import { checkClock, checkDelay, checkOptions, checkSignal } from "./internal/validate.js";
 
 /**
@@ -28,7 +28,8 @@ export interface SleepOptions {
  * - Bad input: throws `TypeError` synchronously when `ms` is not a finite number >= 0, or when an
  *   option has the wrong type.
  *
- * Costs: one timer and no per-call listener. All pending sleeps (and intervals) on one signal share
+ * Costs: one timer. Passed a task, a sleep creates no AbortSignal: it hooks the task directly
+ * through core's `onCancel`. Passed a signal, it adds no per-call listener: All pending sleeps (and intervals) on one signal share
  * a single abort listener, removed when the last of them settles, so the signal's listener count
  * is back to its baseline as soon as nothing waits on it, and 100k concurrent sleeps on one signal
  * cost O(n), not O(n^2).
@@ -48,8 +49,19 @@ export interface SleepOptions {
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   checkDelay("ms", ms);
   checkOptions("options", options);
+  if (isTask(options)) {
+    // A task passed as the options: listen to it directly, so its AbortSignal is never created.
+    const clock = checkClock("clock", options.clock, realClock);
+    const reason = cancelReasonOf(options);
+    if (reason !== undefined) return Promise.reject(reason);
+    return startTaskWait(ms, options, clock).promise;
+  }
   const signal = checkSignal("signal", options?.signal);
   const clock = checkClock("clock", options?.clock, realClock);
   if (signal?.aborted) return Promise.reject(signal.reason);
   return startWait(ms, signal, clock).promise;
+}
+
+function isTask(options: SleepOptions | undefined): options is SleepOptions & TaskContext {
+  return options !== undefined && "nursery" in options && "signal" in options;
 }

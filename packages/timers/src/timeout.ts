@@ -40,15 +40,21 @@ function scope<T>(ms: number, fn: Work<T>, options: TimeoutOptions | undefined):
  *   rejects, the promise rejects with `TimeoutError` (`.timeout` = `ms`, `.cause` = `fn`'s
  *   rejection), or resolves `undefined` with `onTimeout: "move-on"`.
  * - Error: rejects with `fn`'s own error.
- * - Cancellation: when `options.signal` aborts, rejects with its reason (never a `TimeoutError`);
- *   rejects at once, without calling `fn`, when it is already aborted. `shield: true` ignores it.
+ * - Cancellation: when `options.signal` aborts, `fn`'s signal aborts too and the promise rejects
+ *   with that cancellation, never a `TimeoutError`: a task's `CancelledError` as is, any other
+ *   reason wrapped in a `CancelledError` (source `"parent"`, `detail` = the reason). When the signal
+ *   is already aborted, rejects at once with its reason, without calling `fn`. `shield: true`
+ *   ignores the signal.
  * - Bad input: throws `TypeError` (`ms` must be a number >= 0 or `Infinity` = no deadline).
  *
  * @example
  * ```ts
  * n.spawn(async (task) => {
  *   const res = await timeout(5_000, (signal) => fetch(url, { signal }), task);
- *   const cached = await timeout(50, (signal) => cache.get(key, signal), { ...task, onTimeout: "move-on" });
+ *   const cached = await timeout(50, (signal) => cache.get(key, signal), {
+ *     signal: task.signal,
+ *     onTimeout: "move-on", // undefined after 50 ms
+ *   });
  * });
  * ```
  */

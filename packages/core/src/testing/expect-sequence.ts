@@ -25,9 +25,10 @@ export function expectSequence(log: readonly unknown[], pattern: readonly unknow
       const got = log.slice(at, at + want.length);
       if (got.length < want.length) fail(`log ended at index ${log.length} inside group #${p} (${inspect(want)})`);
       const left = [...want];
-      for (const entry of got) {
+      for (let k = 0; k < got.length; k++) {
+        const entry = got[k];
         const i = left.findIndex((w) => isDeepStrictEqual(w, entry));
-        if (i < 0) fail(`log[${at + got.indexOf(entry)}] = ${inspect(entry)} is not in group #${p} (${inspect(want)})`);
+        if (i < 0) fail(`log[${at + k}] = ${inspect(entry)} is not in group #${p} (${inspect(want)})`);
         left.splice(i, 1);
       }
       at += want.length;

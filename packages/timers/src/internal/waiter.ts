@@ -15,7 +15,7 @@
 // Cheapness: one `Waiter` object, one promise (its executor is the only closure besides the timer
 // callback the `Clock` interface requires); the abort listener is an object with `handleEvent`, so
 // no closure there.
-import type { Clock, TimerHandle } from "@nursery/core";
+import { onCancel, type Clock, type TaskContext, type TimerHandle } from "@nursery/core";
 
 /** Every pending wait on one signal, oldest first, and the one abort listener that serves them. */
 class SignalWaiters {
@@ -77,6 +77,8 @@ export class Waiter {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
   settled = false;
+  /** For a wait bound to a task (startTaskWait): removes its cancellation hook. */
+  removeHook: (() => void) | undefined = undefined;
 
   constructor(readonly clock: Clock) {
     this.promise = new Promise<void>((resolve, reject) => {
@@ -90,7 +92,16 @@ export class Waiter {
     if (this.settled) return;
     this.settled = true;
     this.list?.unlink(this);
+    this.removeHook?.();
     this.resolve();
+  }
+
+  /** Cancellation of a task-bound wait: clears the timer, rejects with the task's reason. */
+  cancel(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clock.clearTimer(this.timer as TimerHandle);
+    this.reject(reason);
   }
 
   /** Ends the wait early and successfully: clears the timer, leaves the signal. */
@@ -99,8 +110,21 @@ export class Waiter {
     this.settled = true;
     this.clock.clearTimer(this.timer as TimerHandle);
     this.list?.unlink(this);
+    this.removeHook?.();
     this.resolve();
   }
+}
+
+/**
+ * Starts a wait of `ms` on `clock`, bound to a task through core's `onCancel`: no AbortSignal is
+ * created for the task and nothing is added to any signal, which makes a sleeping task cheap
+ * (see docs/design/decisions/core-task-start.md). The caller has checked the task is not cancelled.
+ */
+export function startTaskWait(ms: number, task: TaskContext, clock: Clock): Waiter {
+  const w = new Waiter(clock);
+  w.timer = clock.setTimer(ms, () => w.fire());
+  if (!w.settled) w.removeHook = onCancel(task, (reason) => w.cancel(reason));
+  return w;
 }
 
 /**

@@ -1,0 +1,354 @@
+import { describe, it, expect, jest } from "@jest/globals";
+import { getEventListeners } from "node:events";
+import { setTimeout as nodeSleep } from "node:timers/promises";
+import {
+  nursery,
+  moveOnAfter,
+  failAfter,
+  shield,
+  checkpoint,
+  CancelledError,
+  TimeoutError,
+  isCancellation,
+} from "@nursery/core";
+import { VirtualClock } from "@nursery/core/testing";
+import { deferred, rejection, settle, sleep, untilAborted } from "./support.js";
+
+const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
+
+describe.each([
+  ["moveOnAfter", moveOnAfter],
+  ["failAfter", failAfter],
+] as const)("%s (shared behaviour)", (_name, scope) => {
+  it("resolves with fn's value, clears its timer and removes its listener from the outer signal", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const baseline = listeners(outer.signal);
+    let during = -1;
+    const value = await scope(
+      100,
+      async (signal) => {
+        during = listeners(outer.signal);
+        expect(signal.aborted).toBe(false);
+        return "value";
+      },
+      { clock, signal: outer.signal },
+    );
+    expect(value).toBe("value");
+    expect(during).toBe(baseline + 1);
+    expect(listeners(outer.signal)).toBe(baseline);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("rejects with fn's own error, and cleans up", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const baseline = listeners(outer.signal);
+    const boom = new Error("boom");
+    await expect(
+      scope(100, async () => {
+        throw boom;
+      }, { clock, signal: outer.signal }),
+    ).rejects.toBe(boom);
+    await expect(
+      scope(100, () => {
+        throw boom;
+      }, { clock }),
+    ).rejects.toBe(boom);
+    expect(listeners(outer.signal)).toBe(baseline);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("aborts fn's signal with a deadline CancelledError exactly when the deadline passes", async () => {
+    const clock = new VirtualClock();
+    let inner!: AbortSignal;
+    const done = settle(
+      scope(100, (signal) => {
+        inner = signal;
+        return untilAborted(signal);
+      }, { clock, name: "prices" }),
+    );
+    await clock.advance(99);
+    expect(inner.aborted).toBe(false);
+    await clock.advance(1);
+    expect(inner.aborted).toBe(true);
+    expect(inner.reason).toBeInstanceOf(CancelledError);
+    expect((inner.reason as CancelledError).reason).toEqual({ source: "deadline", detail: 100, nursery: "prices", task: undefined });
+    expect((inner.reason as CancelledError).message).toBe('cancelled: deadline of 100 ms passed (nursery "prices")');
+    await done;
+  });
+
+  it("resolves with fn's value when fn ignores the deadline and finishes late", async () => {
+    const clock = new VirtualClock({ autojump: true });
+    const value = await scope(10, async (signal) => {
+      await sleep(clock, 50);
+      return signal.aborted ? "late but done" : "on time";
+    }, { clock });
+    expect(value).toBe("late but done");
+  });
+
+  it("rejects with the outer reason when the outer signal aborts, without touching the deadline", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const baseline = listeners(outer.signal);
+    let inner!: AbortSignal;
+    const done = settle(
+      scope(100, (signal) => {
+        inner = signal;
+        return untilAborted(signal);
+      }, { clock, signal: outer.signal, name: "fetch" }),
+    );
+    await clock.advance(10);
+    outer.abort("user left");
+    const result = await done;
+    expect(result.ok).toBe(false);
+    const err = (result as { error: unknown }).error;
+    expect(err).not.toBeInstanceOf(TimeoutError);
+    expect(err).toBe(inner.reason);
+    expect((err as CancelledError).reason).toEqual({ source: "parent", detail: "user left", nursery: "fetch", task: undefined });
+    expect(listeners(outer.signal)).toBe(baseline);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("rejects at once with the outer reason, without calling fn, when the outer signal is already aborted", async () => {
+    const outer = new AbortController();
+    outer.abort(new Error("already gone"));
+    const clock = new VirtualClock();
+    const fn = jest.fn(() => "ran");
+    await expect(scope(100, fn, { clock, signal: outer.signal })).rejects.toBe(outer.signal.reason);
+    expect(fn).not.toHaveBeenCalled();
+    expect(clock.pending).toBe(0);
+    expect(listeners(outer.signal)).toBe(0);
+  });
+
+  it("ignores outer cancellation with { shield: true } and adds no listener to the outer signal", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    outer.abort("ignored from the start");
+    const later = new AbortController();
+    const gate = deferred<string>();
+    let inner!: AbortSignal;
+    const done = scope(100, (signal) => {
+      inner = signal;
+      return gate.promise;
+    }, { clock, signal: later.signal, shield: true });
+    later.abort("ignored too");
+    expect(inner.aborted).toBe(false);
+    expect(listeners(later.signal)).toBe(0);
+    gate.resolve("finished under shield");
+    await expect(done).resolves.toBe("finished under shield");
+    await expect(scope(100, () => "also runs", { clock, signal: outer.signal, shield: true })).resolves.toBe("also runs");
+  });
+});
+
+describe("moveOnAfter", () => {
+  it("resolves with undefined when its own deadline cancels fn", async () => {
+    const clock = new VirtualClock();
+    const done = moveOnAfter(100, (signal) => untilAborted(signal), { clock });
+    await clock.advance(100);
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it("also swallows a Node AbortError that wraps its own deadline", async () => {
+    const clock = new VirtualClock();
+    const done = moveOnAfter(100, (signal) => nodeSleep(1e9, "never", { signal }), { clock });
+    await clock.advance(100);
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it("does not swallow a real error thrown after its deadline passed", async () => {
+    const clock = new VirtualClock();
+    const boom = new Error("cleanup failed");
+    const done = rejection(
+      moveOnAfter(100, async (signal) => {
+        await untilAborted(signal).catch(() => {});
+        throw boom;
+      }, { clock }),
+    );
+    await clock.advance(100);
+    expect(await done).toBe(boom);
+  });
+});
+
+describe("failAfter", () => {
+  it("rejects with TimeoutError carrying the deadline, the scope name and fn's rejection as cause", async () => {
+    const clock = new VirtualClock();
+    let inner!: AbortSignal;
+    const done = rejection(
+      failAfter(250, (signal) => {
+        inner = signal;
+        return untilAborted(signal);
+      }, { clock, name: "load-user" }),
+    );
+    await clock.advance(250);
+    const err = await done;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(isCancellation(err)).toBe(false);
+    expect(err).toMatchObject({
+      name: "TimeoutError",
+      code: "ERR_TIMEOUT",
+      timeout: 250,
+      scope: "load-user",
+      message: '"load-user" timed out after 250 ms',
+    });
+    expect((err as TimeoutError).cause).toBe(inner.reason);
+  });
+
+  it("rethrows the outer nursery's cancellation, not a TimeoutError, when the nursery is cancelled first", async () => {
+    const clock = new VirtualClock();
+    const seen: unknown[] = [];
+    const done = nursery(
+      async (n) => {
+        n.spawn(async (task) => {
+          try {
+            // The work ignores cancellation for 200 ms, so the 100 ms deadline passes while it
+            // winds down: the scope must still attribute its end to the nursery.
+            await failAfter(100, async (signal) => {
+              await untilAborted(signal).catch(() => {});
+              await sleep(clock, 200);
+              throw signal.reason;
+            }, { clock, signal: task.signal });
+          } catch (err) {
+            seen.push(err, task.signal.reason);
+            throw err;
+          }
+        });
+        await sleep(clock, 50);
+        n.cancel("outer stop");
+        await untilAborted(n.signal).catch(() => {});
+      },
+      { clock, name: "outer" },
+    );
+    await clock.runAll();
+    await expect(done).resolves.toBeUndefined();
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).not.toBeInstanceOf(TimeoutError);
+    expect(seen[0]).toBe(seen[1]);
+    expect((seen[0] as CancelledError).reason).toMatchObject({ source: "explicit", detail: "outer stop", nursery: "outer" });
+  });
+
+  it("rethrows the outer cancellation at once when entered inside an already cancelled nursery", async () => {
+    const clock = new VirtualClock();
+    await nursery(
+      async (n) => {
+        n.cancel();
+        await n.start(async (task) => {
+          task.started();
+          const err = await rejection(failAfter(0, () => "never runs", { clock, signal: task.signal }));
+          expect(err).toBe(task.signal.reason);
+          expect(err).not.toBeInstanceOf(TimeoutError);
+        });
+      },
+      { clock },
+    );
+  });
+
+  it("rejects with TimeoutError under { shield: true } when its own deadline passes, even though the outer signal aborted", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const log: string[] = [];
+    const done = rejection(
+      failAfter(100, async (signal) => {
+        signal.addEventListener("abort", () => log.push(`inner aborted@${clock.now()}`));
+        await untilAborted(signal);
+      }, { clock, signal: outer.signal, shield: true, name: "flush" }),
+    );
+    await clock.advance(10);
+    outer.abort("shutdown");
+    await clock.advance(89);
+    expect(log).toEqual([]);
+    await clock.advance(1);
+    const err = await done;
+    expect(log).toEqual(["inner aborted@100"]);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ timeout: 100, scope: "flush" });
+  });
+});
+
+describe("shield", () => {
+  it("lets cleanup finish while the task around it is cancelled", async () => {
+    const clock = new VirtualClock({ autojump: true });
+    const log: string[] = [];
+    await nursery(
+      (n) => {
+        n.spawn(async (task) => {
+          try {
+            await untilAborted(task.signal);
+          } finally {
+            const flushed = await shield(async (signal) => {
+              await sleep(clock, 30);
+              return signal.aborted ? "cut short" : "flushed";
+            }, { clock, timeout: 1000 });
+            log.push(`${flushed} with task signal aborted=${task.signal.aborted}`);
+          }
+        });
+        n.cancel();
+      },
+      { clock },
+    );
+    expect(log).toEqual(["flushed with task signal aborted=true"]);
+  });
+
+  it("rejects with TimeoutError when its own timeout passes", async () => {
+    const clock = new VirtualClock();
+    const done = rejection(shield((signal) => untilAborted(signal), { clock, timeout: 500, name: "commit" }));
+    await clock.advance(500);
+    const err = await done;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ timeout: 500, scope: "commit" });
+    expect(clock.pending).toBe(0);
+  });
+
+  it("resolves with fn's value and sets no timer without a timeout", async () => {
+    const clock = new VirtualClock();
+    await expect(shield(async () => "done", { clock })).resolves.toBe("done");
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe("checkpoint", () => {
+  it("yields to the event loop and resolves when the signal is not aborted", async () => {
+    const log: string[] = [];
+    setImmediate(() => log.push("other work"));
+    await checkpoint(new AbortController().signal);
+    log.push("after checkpoint");
+    expect(log).toEqual(["other work", "after checkpoint"]);
+  });
+
+  it("rejects with signal.reason at once, without yielding, when the signal is already aborted", async () => {
+    const controller = new AbortController();
+    const reason = new CancelledError({ source: "explicit", nursery: "n" });
+    controller.abort(reason);
+    const log: string[] = [];
+    setImmediate(() => log.push("other work"));
+    const err = await rejection(checkpoint(controller.signal));
+    log.push("rejected");
+    expect(err).toBe(reason);
+    expect(log).toEqual(["rejected"]);
+  });
+
+  it("rejects with signal.reason when the signal aborts while it yields", async () => {
+    const controller = new AbortController();
+    const pending = rejection(checkpoint(controller.signal));
+    controller.abort("stop");
+    await expect(pending).resolves.toBe("stop");
+  });
+
+  it("keeps a long loop cancellable inside a nursery", async () => {
+    let iterations = 0;
+    await nursery((n) => {
+      n.spawn(async (task) => {
+        for (;;) {
+          iterations++;
+          await checkpoint(task.signal);
+        }
+      });
+      n.spawn(async () => {
+        await checkpoint(new AbortController().signal);
+        await checkpoint(new AbortController().signal);
+        n.cancel();
+      });
+    });
+    expect(iterations).toBeGreaterThan(0);
+  });
+});

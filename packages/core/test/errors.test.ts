@@ -1,0 +1,352 @@
+import { describe, it, expect, jest } from "@jest/globals";
+import { EventEmitter, once } from "node:events";
+import { setTimeout as nodeSleep } from "node:timers/promises";
+import {
+  nursery,
+  moveOnAfter,
+  failAfter,
+  CancelledError,
+  TimeoutError,
+  NurseryError,
+  NurseryClosedError,
+  StartError,
+  ShutdownTimeoutError,
+  isCancellation,
+  type CancelReason,
+} from "@nursery/core";
+import { VirtualClock } from "@nursery/core/testing";
+import { rejection, settle, sleep, untilAborted } from "./support.js";
+
+type ErrorsModule = typeof import("../src/errors.js");
+
+const samples = (): [string, Error][] => [
+  ["CancelledError", new CancelledError({ source: "explicit", nursery: "n" })],
+  ["TimeoutError", new TimeoutError(100, "n")],
+  ["NurseryError", new NurseryError([new Error("x")], "n")],
+  ["NurseryClosedError", new NurseryClosedError("n")],
+  ["StartError", new StartError("ERR_NOT_STARTED", "t")],
+  ["ShutdownTimeoutError", new ShutdownTimeoutError(1000, [])],
+];
+
+const classes: Record<string, Function> = {
+  CancelledError,
+  TimeoutError,
+  NurseryError,
+  NurseryClosedError,
+  StartError,
+  ShutdownTimeoutError,
+};
+
+describe("error classes", () => {
+  it.each<[string, string, () => Error]>([
+    ["CancelledError", "ERR_CANCELLED", () => new CancelledError({ source: "explicit" })],
+    ["TimeoutError", "ERR_TIMEOUT", () => new TimeoutError(100)],
+    ["NurseryError", "ERR_NURSERY_FAILED", () => new NurseryError([new Error("x")], "n")],
+    ["NurseryClosedError", "ERR_NURSERY_CLOSED", () => new NurseryClosedError("n")],
+    ["StartError", "ERR_NOT_STARTED", () => new StartError("ERR_NOT_STARTED", "t")],
+    ["StartError", "ERR_ALREADY_STARTED", () => new StartError("ERR_ALREADY_STARTED", "t")],
+    ["ShutdownTimeoutError", "ERR_SHUTDOWN_TIMEOUT", () => new ShutdownTimeoutError(10, [])],
+  ])("names %s and gives it the stable code %s", (name, code, make) => {
+    const err = make();
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe(name);
+    expect((err as unknown as { code: string }).code).toBe(code);
+    expect(String(err)).toBe(`${name}: ${err.message}`);
+    expect(err.stack).toContain(name);
+  });
+
+  it("extends AggregateError for NurseryError and Error for the others, sharing no base class", () => {
+    expect(Object.getPrototypeOf(NurseryError.prototype)).toBe(AggregateError.prototype);
+    for (const cls of [CancelledError, TimeoutError, NurseryClosedError, StartError, ShutdownTimeoutError]) {
+      expect(Object.getPrototypeOf(cls.prototype)).toBe(Error.prototype);
+    }
+  });
+
+  it("makes each class recognise only its own instances", () => {
+    for (const [name, err] of samples()) {
+      for (const [other, cls] of Object.entries(classes)) {
+        expect([name, other, err instanceof (cls as new () => unknown)]).toEqual([name, other, name === other]);
+      }
+    }
+    expect(new Error("plain") instanceof CancelledError).toBe(false);
+    const nothing: unknown = null;
+    expect(nothing instanceof CancelledError).toBe(false);
+    expect(new DOMException("x", "AbortError") instanceof CancelledError).toBe(false);
+  });
+
+  it("makes NurseryError an AggregateError whose message counts the errors and quotes the first", () => {
+    const a = new Error("first");
+    const b = new Error("second");
+    const one = new NurseryError([a], "crawler");
+    const two = new NurseryError([a, b], "crawler");
+    const notAnError = new NurseryError(["a string"], "crawler");
+    expect(one).toBeInstanceOf(AggregateError);
+    expect(two.errors).toEqual([a, b]);
+    expect(two.nursery).toBe("crawler");
+    expect(one.message).toBe('nursery "crawler" failed with 1 error: first');
+    expect(two.message).toBe('nursery "crawler" failed with 2 errors: first (and more)');
+    expect(notAnError.message).toBe('nursery "crawler" failed with 1 error: a string');
+  });
+
+  it("gives TimeoutError its deadline, scope and cause", () => {
+    const cause = new Error("why");
+    const named = new TimeoutError(250, "load-user", { cause });
+    expect(named).toMatchObject({ timeout: 250, scope: "load-user", cause, message: '"load-user" timed out after 250 ms' });
+    expect(new TimeoutError(5).message).toBe("operation timed out after 5 ms");
+    expect(new TimeoutError(5).scope).toBeUndefined();
+  });
+
+  it("gives StartError and NurseryClosedError messages that name the task or nursery", () => {
+    expect(new StartError("ERR_NOT_STARTED", "server").message).toBe('task "server" returned without calling started()');
+    expect(new StartError("ERR_ALREADY_STARTED", "server").message).toBe('task "server" called started() twice');
+    expect(new NurseryClosedError("pool").message).toBe('nursery "pool" is closed: it finished, so nothing more can be spawned into it');
+  });
+
+  it("lists the stragglers of a ShutdownTimeoutError and counts them in its message", () => {
+    const stragglers = [{ path: "main/crawler/worker-3", site: "/app/worker.ts:12:3" }];
+    const one = new ShutdownTimeoutError(10_000, stragglers);
+    expect(one.stragglers).toEqual(stragglers);
+    expect(one.message).toBe("shutdown did not finish within 10000 ms; 1 task was still running");
+    expect(new ShutdownTimeoutError(500, [...stragglers, { path: "main/db", site: undefined }]).message).toBe(
+      "shutdown did not finish within 500 ms; 2 tasks were still running",
+    );
+  });
+});
+
+describe("CancelledError messages", () => {
+  it.each<[string, Partial<CancelReason> & { source: CancelReason["source"] }]>([
+    ['cancelled: nursery "crawler" was cancelled', { source: "explicit", nursery: "crawler" }],
+    ['cancelled: nursery "crawler" was cancelled: shutting down', { source: "explicit", nursery: "crawler", detail: "shutting down" }],
+    ['cancelled: nursery "crawler" was cancelled: user asked', { source: "explicit", nursery: "crawler", detail: new Error("user asked") }],
+    ["cancelled: scope was cancelled", { source: "explicit" }],
+    ['cancelled: task "fetch-users" was cancelled (nursery "crawler")', { source: "explicit", nursery: "crawler", task: "fetch-users" }],
+    ['cancelled: received SIGINT (nursery "main")', { source: "signal", detail: "SIGINT", nursery: "main" }],
+    ["cancelled: received SIGTERM", { source: "signal", detail: "SIGTERM" }],
+    ['cancelled: deadline of 250 ms passed (nursery "slow")', { source: "deadline", detail: 250, nursery: "slow" }],
+    ["cancelled: deadline of 250 ms passed", { source: "deadline", detail: 250 }],
+    ['cancelled: sibling task "fetch-users" failed (nursery "crawler")', { source: "sibling-failed", detail: new Error("500"), nursery: "crawler", task: "fetch-users" }],
+    ['cancelled: the body of nursery "crawler" failed', { source: "sibling-failed", detail: new Error("500"), nursery: "crawler" }],
+    ['cancelled: parent was cancelled (nursery "api"): request closed', { source: "parent", detail: "request closed", nursery: "api" }],
+    ['cancelled: parent was cancelled (nursery "api")', { source: "parent", nursery: "api" }],
+  ])("reads %s", (message, reason) => {
+    const err = new CancelledError(reason);
+    expect(err.message).toBe(message);
+    expect(err.reason).toEqual({ source: reason.source, detail: reason.detail, nursery: reason.nursery, task: reason.task });
+  });
+});
+
+describe("CancelledError provenance (reason.source)", () => {
+  /** Runs `setup` in a nursery named "crawler" and returns what its first child's signal aborted with. */
+  async function reasonSeenBy(
+    setup: (n: import("@nursery/core").Nursery, clock: VirtualClock) => void | Promise<void>,
+    options: { signal?: AbortSignal; timeout?: number } = {},
+  ): Promise<CancelledError> {
+    const clock = new VirtualClock({ autojump: true });
+    let seen: unknown;
+    await settle(
+      nursery(
+        async (n) => {
+          n.spawn(async (task) => {
+            await untilAborted(task.signal).catch(() => {});
+            seen = task.signal.reason;
+          }, { name: "watcher" });
+          await setup(n, clock);
+          throw new Error("the body fails last");
+        },
+        { name: "crawler", clock, ...options },
+      ),
+    );
+    expect(seen).toBeInstanceOf(CancelledError);
+    return seen as CancelledError;
+  }
+
+  it('is "explicit" for Nursery.cancel(), with the argument as detail', async () => {
+    const seen = await reasonSeenBy((n) => n.cancel("enough"));
+    expect(seen.reason).toEqual({ source: "explicit", detail: "enough", nursery: "crawler", task: undefined });
+  });
+
+  it('is "explicit" for Task.cancel(), naming the task', async () => {
+    let seen: unknown;
+    await nursery(async (n) => {
+      const t = n.spawn(async (task) => {
+        await untilAborted(task.signal).catch(() => {});
+        seen = task.signal.reason;
+      }, { name: "victim" });
+      t.cancel(42);
+    }, { name: "crawler" });
+    expect((seen as CancelledError).reason).toEqual({ source: "explicit", detail: 42, nursery: "crawler", task: "victim" });
+  });
+
+  it('is "deadline" for a nursery timeout, with the ms as detail', async () => {
+    const seen = await reasonSeenBy(async (n) => {
+      await untilAborted(n.signal).catch(() => {});
+    }, { timeout: 300 });
+    expect(seen.reason).toEqual({ source: "deadline", detail: 300, nursery: "crawler", task: undefined });
+  });
+
+  it('is "deadline" for moveOnAfter and failAfter', async () => {
+    const clock = new VirtualClock({ autojump: true });
+    const seen: unknown[] = [];
+    await moveOnAfter(10, (signal) => untilAborted(signal).catch(() => seen.push(signal.reason)).then(() => sleep(clock, 1)), { clock });
+    await failAfter(20, (signal) => untilAborted(signal).catch(() => seen.push(signal.reason)).then(() => sleep(clock, 1)), { clock, name: "f" })
+      .catch(() => {});
+    expect(seen.map((r) => (r as CancelledError).reason)).toEqual([
+      { source: "deadline", detail: 10, nursery: undefined, task: undefined },
+      { source: "deadline", detail: 20, nursery: "f", task: undefined },
+    ]);
+  });
+
+  it('is "sibling-failed" for a failing child, naming it, with its error as detail', async () => {
+    const boom = new Error("HTTP 500");
+    const seen = await reasonSeenBy((n) => {
+      n.spawn(async () => {
+        await null;
+        throw boom;
+      }, { name: "fetch-users" });
+      return untilAborted(n.signal).catch(() => {});
+    });
+    expect(seen.reason).toEqual({ source: "sibling-failed", detail: boom, nursery: "crawler", task: "fetch-users" });
+    expect(seen.message).toBe('cancelled: sibling task "fetch-users" failed (nursery "crawler")');
+  });
+
+  it('is "sibling-failed" without a task for a failing body', async () => {
+    const seen = await reasonSeenBy(async () => {
+      await null;
+    });
+    expect(seen.reason).toMatchObject({ source: "sibling-failed", nursery: "crawler", task: undefined });
+    expect((seen.reason.detail as Error).message).toBe("the body fails last");
+    expect(seen.message).toBe('cancelled: the body of nursery "crawler" failed');
+  });
+
+  it('is "parent" for an outside AbortSignal, with its reason as detail', async () => {
+    const outside = new AbortController();
+    const seen = await reasonSeenBy(async (n) => {
+      outside.abort("client gone");
+      await untilAborted(n.signal).catch(() => {});
+    }, { signal: outside.signal });
+    expect(seen.reason).toEqual({ source: "parent", detail: "client gone", nursery: "crawler", task: undefined });
+  });
+
+  it('is "parent" for a scope whose outer signal is a plain AbortSignal', async () => {
+    const outer = new AbortController();
+    let seen: unknown;
+    const done = moveOnAfter(100, (signal) => untilAborted(signal).catch(() => { seen = signal.reason; }), {
+      signal: outer.signal,
+      clock: new VirtualClock(),
+      name: "scope",
+    });
+    outer.abort(new Error("gone"));
+    await done;
+    expect((seen as CancelledError).reason).toMatchObject({ source: "parent", nursery: "scope" });
+    expect((seen as CancelledError).message).toBe('cancelled: parent was cancelled (nursery "scope"): gone');
+  });
+});
+
+describe("isCancellation", () => {
+  it("is true for this library's CancelledError", () => {
+    expect(isCancellation(new CancelledError({ source: "explicit" }))).toBe(true);
+  });
+
+  it("is true for the DOMException AbortError that abort() produces", () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect((controller.signal.reason as DOMException).name).toBe("AbortError");
+    expect(isCancellation(controller.signal.reason)).toBe(true);
+    expect(isCancellation(AbortSignal.abort().reason)).toBe(true);
+  });
+
+  it("is true for a DOMException TimeoutError (what AbortSignal.timeout() produces)", () => {
+    expect(isCancellation(new DOMException("The operation timed out.", "TimeoutError"))).toBe(true);
+  });
+
+  it("is true for Node's AbortError from timers/promises and events, which carry the reason as cause", async () => {
+    const controller = new AbortController();
+    const reason = new CancelledError({ source: "explicit" });
+    controller.abort(reason);
+    const fromTimer = await rejection(nodeSleep(1e9, undefined, { signal: controller.signal }));
+    const fromEvents = await rejection(once(new EventEmitter(), "never", { signal: controller.signal }));
+    for (const err of [fromTimer, fromEvents]) {
+      expect(err).toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
+      expect((err as Error).cause).toBe(reason);
+      expect(isCancellation(err)).toBe(true);
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ["our TimeoutError (a verdict, not a cancellation)", new TimeoutError(100, "x")],
+    ["NurseryError", new NurseryError([new CancelledError({ source: "explicit" })], "n")],
+    ["NurseryClosedError", new NurseryClosedError("n")],
+    ["StartError", new StartError("ERR_NOT_STARTED", "t")],
+    ["ShutdownTimeoutError", new ShutdownTimeoutError(1, [])],
+    ["a plain Error", new Error("AbortError")],
+    ["a non-DOMException error named TimeoutError", Object.assign(new Error("slow"), { name: "TimeoutError" })],
+    ["a TypeError", new TypeError("bad")],
+    ["undefined", undefined],
+    ["null", null],
+    ['the string "AbortError"', "AbortError"],
+  ])("is false for %s", (_label, value) => {
+    expect(isCancellation(value)).toBe(false);
+  });
+});
+
+describe("instanceof across two copies of the package", () => {
+  function loadSecondCopy<M>(path: string): M {
+    let copy!: M;
+    jest.isolateModules(() => {
+      copy = require(path) as M;
+    });
+    return copy;
+  }
+
+  it("recognises errors made by another copy of errors.ts, in both directions", () => {
+    const other = loadSecondCopy<ErrorsModule>("../src/errors.js");
+    expect(other.CancelledError).not.toBe(CancelledError);
+
+    const made: [string, Error, Error][] = [
+      ["CancelledError", new other.CancelledError({ source: "explicit" }), new CancelledError({ source: "explicit" })],
+      ["TimeoutError", new other.TimeoutError(1), new TimeoutError(1)],
+      ["NurseryError", new other.NurseryError([], "n"), new NurseryError([], "n")],
+      ["NurseryClosedError", new other.NurseryClosedError("n"), new NurseryClosedError("n")],
+      ["StartError", new other.StartError("ERR_ALREADY_STARTED", "t"), new StartError("ERR_ALREADY_STARTED", "t")],
+      ["ShutdownTimeoutError", new other.ShutdownTimeoutError(1, []), new ShutdownTimeoutError(1, [])],
+    ];
+    for (const [name, theirs, ours] of made) {
+      const ourClass = classes[name] as new () => unknown;
+      const theirClass = (other as unknown as Record<string, new () => unknown>)[name] as new () => unknown;
+      expect([name, Object.getPrototypeOf(theirs) === ourClass.prototype]).toEqual([name, false]);
+      expect([name, theirs instanceof ourClass, ours instanceof theirClass]).toEqual([name, true, true]);
+      // and a brand never matches another class
+      expect([name, theirs instanceof (name === "CancelledError" ? TimeoutError : CancelledError)]).toEqual([name, false]);
+    }
+    expect(isCancellation(new other.CancelledError({ source: "explicit" }))).toBe(true);
+    expect(other.isCancellation(new CancelledError({ source: "explicit" }))).toBe(true);
+    expect(isCancellation(new other.TimeoutError(1))).toBe(false);
+  });
+
+  it("lets code using one copy catch the errors of a nursery from another copy", async () => {
+    const other = loadSecondCopy<typeof import("../src/index.js")>("../src/index.js");
+    expect(other.nursery).not.toBe(nursery);
+
+    const failed = await rejection(
+      other.nursery((n) => {
+        n.spawn(() => {
+          throw new Error("in the other copy");
+        });
+      }),
+    );
+    expect(failed).toBeInstanceOf(NurseryError);
+
+    const outside = new AbortController();
+    const cancelled = await rejection(
+      other.nursery(async (n) => {
+        outside.abort();
+        await untilAborted(n.signal);
+      }, { signal: outside.signal }),
+    );
+    expect(cancelled).toBeInstanceOf(CancelledError);
+    expect(isCancellation(cancelled)).toBe(true);
+
+    const timedOut = await rejection(other.failAfter(0, (signal) => untilAborted(signal), { clock: new VirtualClock({ autojump: true }) }));
+    expect(timedOut).toBeInstanceOf(TimeoutError);
+  });
+});

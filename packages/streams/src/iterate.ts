@@ -1,0 +1,69 @@
+// iterate(): the task-bound `for await`. The machinery lives in internal/iteration.ts (why it is
+// built the way it is) and internal/*-reader.ts (one reader per kind of source).
+import type { Readable } from "node:stream";
+import { Iteration, checkSource } from "./internal/iteration.js";
+import { checkBoolean, checkOptions, checkSignal } from "./internal/validate.js";
+
+/** What {@link iterate} reads: anything `for await` accepts, plus Node and web readable streams. */
+export type IterateSource<T> = AsyncIterable<T> | Iterable<T> | Readable | ReadableStream<T>;
+
+/** Options of {@link iterate}. */
+export interface IterateOptions {
+  /** The task's signal: when it aborts, iteration ends with `signal.reason` and the source is closed. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Keep the source open when iteration ends early (cancellation or `break`), like
+   * `ReadableStream.values({ preventCancel })`: the stream's lock is released, nothing is
+   * destroyed, and a chunk a cancelled read had already pulled is handed to the next `iterate()` of
+   * the same source. Default `false`: iterate owns the source and closes it.
+   */
+  preventCancel?: boolean | undefined;
+}
+
+/** The async iterator {@link iterate} returns; also `AsyncDisposable` for `await using`. */
+export interface TaskIterator<T> extends AsyncIterator<T, undefined>, AsyncDisposable {
+  next(): Promise<IteratorResult<T, undefined>>;
+  /** Ends the iteration early and closes the source (unless `preventCancel`); idempotent. */
+  return(): Promise<IteratorResult<T, undefined>>;
+  [Symbol.asyncIterator](): TaskIterator<T>;
+}
+
+/**
+ * Iterates `source` until it ends or `signal` aborts, then closes it: the task-bound `for await`.
+ *
+ * Use it for every loop over a stream or async iterator inside a task, so that cancelling the task
+ * ends the loop at once (even while it is blocked waiting for the next chunk) and nothing
+ * half-consumed stays open: an async iterator's `return()` is called, a Node `Readable` is
+ * destroyed, a web `ReadableStream` is cancelled with the reason, each exactly once.
+ *
+ * - Success: yields every chunk in order, then ends when the source ends. `break` (or `return()`)
+ *   closes the source and waits for its cleanup, like a plain `for await`.
+ * - Error: a source error rejects `next()` with that error; the source is not closed again.
+ * - Cancellation: `next()` rejects with `signal.reason` itself, at once if the signal is already
+ *   aborted (nothing is read). A read cancelled while waiting consumes nothing; a chunk an async
+ *   iterator delivers after the cancellation is never yielded (with `preventCancel` it is kept for
+ *   the next `iterate()` of the same source). When the source is idle the cancellation waits for its
+ *   cleanup, and a real error from that cleanup replaces the cancellation.
+ *
+ * Bad input (not iterable, a locked web stream, a non-signal `signal`) throws a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * await nursery(async (n) => {
+ *   n.spawn(async ({ signal }) => {
+ *     for await (const line of iterate(lines(socket), { signal })) handle(line);
+ *   });
+ * });
+ * ```
+ */
+export function iterate<T>(source: ReadableStream<T>, options?: IterateOptions): TaskIterator<T>;
+export function iterate<T = unknown>(source: Readable, options?: IterateOptions): TaskIterator<T>;
+export function iterate<T>(source: AsyncIterable<T> | Iterable<T>, options?: IterateOptions): TaskIterator<T>;
+export function iterate<T>(source: IterateSource<T>, options?: IterateOptions): TaskIterator<T> {
+  checkSource("source", source);
+  checkOptions("options", options);
+  const signal = checkSignal("options.signal", options?.signal);
+  const preventCancel = checkBoolean("options.preventCancel", options?.preventCancel, false);
+  return new Iteration<T>(source, signal, preventCancel);
+}
+

@@ -1,0 +1,203 @@
+// map(): applies an async function to each chunk, up to `concurrency` at once, results in order.
+import { isCancelledBy } from "./internal/abort.js";
+import { Iteration, checkSource } from "./internal/iteration.js";
+import { DONE, attempt, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
+import { checkCount, checkFunction, checkOptions, checkSignal } from "./internal/validate.js";
+import type { IterateSource, TaskIterator } from "./iterate.js";
+import type { HelperOptions } from "./take.js";
+
+/** Options of {@link map}. */
+export interface MapOptions extends HelperOptions {
+  /** How many calls of `fn` may run at once (an integer >= 1, or `Infinity`). Default 1. */
+  concurrency?: number | undefined;
+}
+
+/** The context each call of a {@link map} function receives. */
+export interface MapContext {
+  /** Aborts when the map stops early (cancellation, `break`, or another call failed). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Applies `fn` to every chunk of `source`, running up to `concurrency` calls at once, and yields
+ * the results in source order.
+ *
+ * Use it for bounded parallel work over a stream (fetch each URL, resize each image) inside a task.
+ * What it adds over a loop with `Promise.all`: at most `concurrency` chunks are read ahead of the
+ * consumer (backpressure), each call gets a signal that aborts when the map stops, and stopping
+ * early, by `break`, cancellation or a failed call, aborts the calls in flight, waits for them to
+ * settle, and closes the source, before the loop goes on.
+ *
+ * - Success: yields `fn`'s results in the order of the chunks they came from.
+ * - Error: the first call that rejects (or a source error) aborts the other calls and closes the
+ *   source; `next()` then rejects with that first error once they have settled.
+ * - Cancellation: `next()` rejects with `signal.reason` after the calls in flight have settled
+ *   (they see their signal abort) and the source is closed.
+ *
+ * Bad input (a non-function `fn`, a `concurrency` that is not an integer >= 1) throws a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * for await (const page of map(urls, (url, { signal }) => fetch(url, { signal }), { concurrency: 4, signal })) {
+ *   await save(page);
+ * }
+ * ```
+ */
+export function map<T, R>(
+  source: IterateSource<T>,
+  fn: (value: T, context: MapContext) => R | PromiseLike<R>,
+  options?: MapOptions,
+): TaskIterator<Awaited<R>> {
+  checkSource("source", source);
+  checkFunction("fn", fn);
+  checkOptions("options", options);
+  const concurrency = options?.concurrency === undefined ? 1 : checkCount("options.concurrency", options.concurrency, 1, true);
+  const signal = checkSignal("options.signal", options?.signal);
+  const reader = new MapReader<T, Awaited<R>>(source, fn as (value: T, context: MapContext) => Awaited<R>, concurrency);
+  return new Iteration<Awaited<R>>(sourceOf(reader), signal, false);
+}
+
+interface Slot<R> {
+  outcome: Outcome<R> | undefined;
+}
+
+class MapReader<T, R> implements Reader<R> {
+  readonly #fn: (value: T, context: MapContext) => R | PromiseLike<R>;
+  readonly #concurrency: number;
+  readonly #controller = new AbortController();
+  readonly #context: MapContext = { signal: this.#controller.signal };
+  readonly #upstream: TaskIterator<T>;
+  // Calls started and not yet delivered, in source order; never more than `concurrency`.
+  readonly #slots: Slot<R>[] = [];
+  readonly #running = new Set<Promise<void>>();
+  #pulling = false;
+  #upstreamDone = false;
+  #waiting: ((outcome: Outcome<R>) => void) | undefined;
+  #stopped = false;
+  #failed: Promise<Outcome<R>> | undefined;
+
+  constructor(source: object, fn: (value: T, context: MapContext) => R | PromiseLike<R>, concurrency: number) {
+    this.#fn = fn;
+    this.#concurrency = concurrency;
+    this.#upstream = new Iteration<T>(source, this.#controller.signal, false);
+  }
+
+  read(settle: (outcome: Outcome<R>) => void): void {
+    this.#waiting = settle;
+    if (this.#failed !== undefined) {
+      void this.#failed.then((outcome) => this.#answer(settle, outcome));
+      return;
+    }
+    this.#fill();
+    this.#deliver();
+  }
+
+  withdraw(): undefined {
+    this.#waiting = undefined;
+    return undefined;
+  }
+
+  close(reason: unknown): Promise<void> {
+    if (this.#failed !== undefined) {
+      return this.#failed.then((outcome) => {
+        if ("error" in outcome) throw outcome.error;
+      });
+    }
+    this.#stopped = true;
+    return this.#teardown(reason).then((error) => {
+      if (error !== undefined) throw error.error;
+    });
+  }
+
+  release(): void {}
+
+  finish(): void {}
+
+  #fill(): void {
+    if (this.#stopped || this.#pulling || this.#upstreamDone || this.#slots.length >= this.#concurrency) return;
+    this.#pulling = true;
+    this.#upstream.next().then(
+      (result) => {
+        this.#pulling = false;
+        if (this.#stopped) return;
+        if (result.done === true) this.#upstreamDone = true;
+        else this.#start(result.value);
+        this.#fill();
+        this.#deliver();
+      },
+      (error: unknown) => {
+        this.#pulling = false;
+        this.#upstreamDone = true;
+        if (!this.#stopped) this.#fail(error);
+      },
+    );
+  }
+
+  #start(value: T): void {
+    const slot: Slot<R> = { outcome: undefined };
+    this.#slots.push(slot);
+    const run = attempt(() => this.#fn(value, this.#context)).then(
+      (mapped) => {
+        slot.outcome = { result: { done: false, value: mapped } };
+      },
+      (error: unknown) => {
+        slot.outcome = { error };
+        if (!this.#stopped) this.#fail(error);
+      },
+    );
+    this.#running.add(run);
+    void run.then(() => {
+      this.#running.delete(run);
+      this.#deliver();
+    });
+  }
+
+  #deliver(): void {
+    const settle = this.#waiting;
+    if (settle === undefined || this.#stopped) return;
+    const head = this.#slots[0];
+    if (head?.outcome !== undefined) {
+      this.#slots.shift();
+      this.#fill();
+      this.#answer(settle, head.outcome);
+    } else if (head === undefined && this.#upstreamDone && !this.#pulling) {
+      this.#answer(settle, { result: DONE });
+    }
+  }
+
+  // The first error wins; errors the other calls raise while being torn down because of it are
+  // not reported (docs/design/decisions/streams-helpers.md).
+  #fail(error: unknown): void {
+    this.#stopped = true;
+    this.#failed = this.#teardown(undefined).then(() => ({ error }));
+    const settle = this.#waiting;
+    if (settle !== undefined) void this.#failed.then((outcome) => this.#answer(settle, outcome));
+  }
+
+  // Aborts the calls in flight and the source, waits for both; resolves with the first real error
+  // raised while doing so, if any.
+  async #teardown(reason: unknown): Promise<{ error: unknown } | undefined> {
+    this.#controller.abort(reason);
+    await Promise.all(this.#running);
+    let failure: { error: unknown } | undefined;
+    for (const slot of this.#slots) {
+      const outcome = slot.outcome;
+      if (outcome !== undefined && "error" in outcome && !isCancelledBy(outcome.error, this.#controller.signal)) {
+        failure ??= { error: outcome.error };
+      }
+    }
+    this.#slots.length = 0;
+    try {
+      await this.#upstream.return();
+    } catch (error) {
+      failure ??= { error };
+    }
+    return failure;
+  }
+
+  #answer(settle: (outcome: Outcome<R>) => void, outcome: Outcome<R>): void {
+    if (this.#waiting !== settle) return;
+    this.#waiting = undefined;
+    settle(outcome);
+  }
+}
