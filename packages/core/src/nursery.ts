@@ -25,6 +25,7 @@
 // it forever unless `childGrace` is finite (run()'s shutdownTimeout bounds the whole shutdown).
 // Nested nurseries join the order only when opened with the task's signal as their `signal`.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
+import { channels } from "./diagnostics.js";
 import { CancelledError, NurseryClosedError, NurseryError, StartError, TimeoutError, isCancellation } from "./errors.js";
 import {
   CANCELLED,
@@ -234,6 +235,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     this.#tail = task;
     this.#live++;
     if (this.#reason !== undefined) task.cancelReason = this.#reason;
+    if (channels.spawn.hasSubscribers) channels.spawn.publish({ task, nursery: this });
   }
 
   cancel(reason?: unknown): void {
@@ -246,6 +248,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     if (this.#reason !== undefined || this.#phase === CLOSED) return;
     this.#reason = reason;
     this.#cause = cause;
+    if (channels.cancel.hasSubscribers) channels.cancel.publish({ nursery: this, task: undefined, reason });
     this.#clearTimeout();
     if (this.#concurrent) {
       for (let t = this.#head; t !== undefined; t = t.next) t.abort(reason);
@@ -309,6 +312,9 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
       task.code = REJECTED;
       if (start !== undefined) this.#failStart(start, value);
       else this.#fail(value, task.name);
+    }
+    if (channels.settle.hasSubscribers) {
+      channels.settle.publish({ task, nursery: this, state: task.state, outcome: value });
     }
     if (this.#current === task) this.#cancelNext();
     this.#finishIfDone();

@@ -1,6 +1,8 @@
 // A nursery's child. Every field here is shared with NurseryImpl (nursery.ts), which owns the
 // lifecycle: it links the task into its list of live children, cancels it, and records its outcome.
 import type { Clock } from "../clock.js";
+import { channels } from "../diagnostics.js";
+import { context } from "./context.js";
 import { CancelledError, StartError } from "../errors.js";
 import type { Nursery } from "../nursery.js";
 import type { StartContext, Task, TaskContext, TaskState } from "../task.js";
@@ -107,6 +109,7 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   abort(reason: CancelledError): void {
     if (this.cancelReason !== undefined || this.code !== RUNNING) return;
     this.cancelReason = reason;
+    if (channels.cancel.hasSubscribers) channels.cancel.publish({ nursery: this.nursery, task: this, reason });
     const hooks = this.hooks;
     if (hooks !== undefined) {
       this.hooks = undefined;
@@ -143,7 +146,9 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   begin(): void {
     let result: unknown;
     try {
-      result = (this.fn as (task: TaskContext) => unknown)(this);
+      const fn = this.fn as (task: TaskContext) => unknown;
+      const storage = context.storage;
+      result = storage === undefined ? fn(this) : storage.run(this, fn, this);
     } catch (err) {
       this.nursery.taskSettled(this, false, err);
       return;

@@ -1,0 +1,30 @@
+// currentTask(): the running task from anywhere inside it, without passing it down. Opt-in,
+// because AsyncLocalStorage on Node 20 is built on async_hooks and costs on every promise.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { context } from "./internal/context.js";
+import type { TaskContext } from "./task.js";
+
+/**
+ * Turns on {@link currentTask} for tasks spawned from now on. Call it once at start-up; it costs a
+ * little on every spawn and every promise (measured in bench/), so libraries should not call it.
+ */
+export function enableCurrentTask(): void {
+  context.storage ??= new AsyncLocalStorage<TaskContext>();
+}
+
+/**
+ * The task whose code is running (its context: `signal`, `name`, `nursery`, `clock`), or
+ * `undefined` outside any task or when {@link enableCurrentTask} was not called. For code deep in
+ * a call stack (a logger, a database wrapper) that wants the task's signal without a parameter.
+ *
+ * @example
+ * ```ts
+ * enableCurrentTask();
+ * function query(sql: string) {
+ *   return db.query(sql, { signal: currentTask()?.signal });
+ * }
+ * ```
+ */
+export function currentTask(): TaskContext | undefined {
+  return context.storage?.getStore();
+}

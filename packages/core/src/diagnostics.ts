@@ -1,0 +1,48 @@
+// Lifecycle events on node:diagnostics_channel, for tracing and metrics tools. Publishing is
+// guarded by `hasSubscribers`: with nobody subscribed, no event object is allocated and the cost
+// is one property read per spawn, cancellation and settlement.
+import { channel } from "node:diagnostics_channel";
+import type { CancelledError } from "./errors.js";
+import type { Nursery } from "./nursery.js";
+import type { Task, TaskState } from "./task.js";
+
+/** Published on `nursery:spawn` when a task is spawned or started, before its function runs. */
+export interface SpawnEvent {
+  readonly task: Task<unknown>;
+  readonly nursery: Nursery;
+}
+
+/**
+ * Published on `nursery:cancel` when a cancellation starts: once for the nursery (`task`
+ * undefined) when its first trigger fires, and once per task when its turn comes.
+ */
+export interface CancelEvent {
+  readonly nursery: Nursery;
+  readonly task: Task<unknown> | undefined;
+  readonly reason: CancelledError;
+}
+
+/** Published on `nursery:settle` when a task settles; `outcome` is its value or error. */
+export interface SettleEvent {
+  readonly task: Task<unknown>;
+  readonly nursery: Nursery;
+  readonly state: Exclude<TaskState, "running">;
+  readonly outcome: unknown;
+}
+
+/**
+ * The channels, by name: `nursery:spawn` ({@link SpawnEvent}), `nursery:cancel`
+ * ({@link CancelEvent}), `nursery:settle` ({@link SettleEvent}). Subscribe with
+ * `diagnostics_channel.subscribe(name, fn)` or through these objects.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from "node:diagnostics_channel";
+ * subscribe("nursery:settle", (e) => metrics.count((e as SettleEvent).state));
+ * ```
+ */
+export const channels = {
+  spawn: channel("nursery:spawn"),
+  cancel: channel("nursery:cancel"),
+  settle: channel("nursery:settle"),
+} as const;
