@@ -2,15 +2,18 @@
 // compiled by ts-jest in transpile-only mode: `tsc -b` is the type-check, run as its own step.
 // Fixture programs for signal tests are plain .mjs files run by node against the built dist/.
 import { readdirSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const packages = readdirSync(new URL("./packages/", import.meta.url)).filter((name) =>
   existsSync(new URL(`./packages/${name}/test/`, import.meta.url)),
 );
 
+const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url));
+
 const moduleNameMapper = {
   // Workspace packages resolve to their sources so a test never runs stale dist/ code.
-  "^@nursery/([a-z]+)$": "<rootDir>/../$1/src/index.ts",
-  "^@nursery/([a-z]+)/testing$": "<rootDir>/../$1/src/testing/index.ts",
+  "^@nursery/([a-z]+)$": `${packagesDir}$1/src/index.ts`,
+  "^@nursery/([a-z]+)/testing$": `${packagesDir}$1/src/testing/index.ts`,
   // Sources import "./x.js" (Node ESM rule); map back to the .ts file.
   "^(\\.{1,2}/.*)\\.js$": "$1",
 };

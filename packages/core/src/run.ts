@@ -56,7 +56,8 @@ export interface RunOptions {
   name?: string;
 }
 
-const WATCHDOG_MS = 300;
+// Long enough that a GC pause or a loaded machine is not mistaken for a blocked loop.
+const WATCHDOG_MS = 1000;
 const HOOK = "@nursery/core.run.blocked";
 
 type Remove = () => void;
