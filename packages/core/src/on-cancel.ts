@@ -5,8 +5,11 @@ import { checkFunction, invalid } from "./internal/validate.js";
 import { TaskImpl } from "./internal/task-impl.js";
 import type { TaskContext } from "./task.js";
 
-/** Something that can be cancelled: an `AbortSignal`, or a task (whose own signal is then not created). */
-export type Cancellable = AbortSignal | TaskContext;
+/**
+ * Something that can be cancelled: an `AbortSignal`, a task (whose own signal is then not created),
+ * or anything with a `signal` (a nursery, an options object).
+ */
+export type Cancellable = AbortSignal | TaskContext | { readonly signal: AbortSignal };
 
 const noop = (): void => undefined;
 

@@ -17,6 +17,11 @@ export interface TaskContext {
   readonly nursery: Nursery;
   /** The nursery's clock: pass it to timers so a virtual clock in tests reaches them. */
   readonly clock: Clock;
+  /**
+   * `"running"` while the task's function has not settled. Adapters read it to refuse work that
+   * would outlive the task (reading a response body after the task returned).
+   */
+  readonly state: TaskState;
 }
 
 /** The context of a task started with `Nursery.start()`: a task context plus `started()`. */

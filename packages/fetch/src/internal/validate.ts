@@ -59,10 +59,9 @@ export function checkSignal(name: string, value: unknown): AbortSignal | undefin
 
 export function checkClock(name: string, value: unknown): Clock | undefined {
   if (value === undefined) return undefined;
-  const clock = value as Partial<Clock> | null;
+  if (typeof value !== "object" || value === null) throw invalid(name, "a Clock (now, setTimer, clearTimer)", value);
+  const clock = value as Partial<Clock>;
   if (
-    typeof clock !== "object" ||
-    clock === null ||
     typeof clock.now !== "function" ||
     typeof clock.setTimer !== "function" ||
     typeof clock.clearTimer !== "function"

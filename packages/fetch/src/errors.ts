@@ -1,0 +1,121 @@
+// The errors of @nursery/fetch. Each has a stable `code` and a `name`, and `instanceof` recognises
+// errors made by another installed copy of this package: the check reads a brand stored under a
+// registry symbol (`Symbol.for`), the same mechanism core uses for its own errors.
+const BRAND: unique symbol = Symbol.for("@nursery/fetch.error-code") as never;
+
+function brandOf(value: unknown): unknown {
+  return typeof value === "object" && value !== null ? (value as { [BRAND]?: unknown })[BRAND] : undefined;
+}
+
+/** The most bytes of a response body that {@link HttpError.excerpt} keeps. */
+export const EXCERPT_BYTES = 1024;
+
+/** What {@link HttpError} is built from. */
+export interface HttpErrorInit {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly excerpt: string;
+  readonly truncated: boolean;
+}
+
+/**
+ * The server answered with a status outside 200-299, and the request asked for that to be an
+ * error with `throwHttpErrors: true`. Without that option `fetch` returns such responses, as the
+ * platform `fetch` does.
+ *
+ * Carries what a log line or a retry decision needs, without holding the connection: the status,
+ * the URL, the response headers and the first {@link EXCERPT_BYTES} bytes of the body decoded as
+ * UTF-8 (the rest is discarded, so the socket is free by the time this is thrown). Check it with
+ * `err instanceof HttpError` or `err.code === "ERR_HTTP_STATUS"`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await fetch(task, url, { throwHttpErrors: true });
+ * } catch (err) {
+ *   if (err instanceof HttpError && err.status === 404) return undefined;
+ *   throw err;
+ * }
+ * ```
+ */
+export class HttpError extends Error {
+  /** Always `"ERR_HTTP_STATUS"`. */
+  readonly code = "ERR_HTTP_STATUS" as const;
+  /** The request method, e.g. `"GET"`. */
+  readonly method: string;
+  /** The URL of the response (after redirects). */
+  readonly url: string;
+  /** The HTTP status, e.g. `503`. */
+  readonly status: number;
+  /** The status text the server sent, e.g. `"Service Unavailable"` (may be empty). */
+  readonly statusText: string;
+  /** The response headers. */
+  readonly headers: Headers;
+  /** The start of the body, at most {@link EXCERPT_BYTES} bytes, decoded as UTF-8. */
+  readonly excerpt: string;
+  /** True when the body was longer than the excerpt. */
+  readonly truncated: boolean;
+
+  constructor(init: HttpErrorInit) {
+    const text = init.statusText === "" ? "" : ` ${init.statusText}`;
+    super(`${init.method} ${init.url} responded ${init.status}${text}`);
+    this.method = init.method;
+    this.url = init.url;
+    this.status = init.status;
+    this.statusText = init.statusText;
+    this.headers = init.headers;
+    this.excerpt = init.excerpt;
+    this.truncated = init.truncated;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return brandOf(value) === "ERR_HTTP_STATUS";
+  }
+}
+HttpError.prototype.name = "HttpError";
+Object.defineProperty(HttpError.prototype, BRAND, { value: "ERR_HTTP_STATUS", enumerable: false });
+
+/**
+ * A response body was read after the task that fetched it had ended. A response lives only as long
+ * as its task: when the task returns, the request is over. Read (or cancel) the body inside the task,
+ * and return the data rather than the `Response`.
+ *
+ * Not a cancellation (`isCancellation()` is false): it points at a bug in the caller. A body read
+ * after the task was *cancelled* rejects with the task's `CancelledError` instead.
+ *
+ * @example
+ * ```ts
+ * // Wrong: the body outlives the task.
+ * const res = await n.spawn((task) => fetch(task, url));
+ * await res.text(); // rejects with TaskEndedError
+ * // Right: read it inside.
+ * const text = await n.spawn(async (task) => (await fetch(task, url)).text());
+ * ```
+ */
+export class TaskEndedError extends Error {
+  /** Always `"ERR_TASK_ENDED"`. */
+  readonly code = "ERR_TASK_ENDED" as const;
+  /** The request method, e.g. `"GET"`. */
+  readonly method: string;
+  /** The requested URL. */
+  readonly url: string;
+  /** The name of the task that ended, when it has one. */
+  readonly task: string | undefined;
+
+  constructor(method: string, url: string, task: string | undefined) {
+    const who = task === undefined ? "the task that fetched it" : `task "${task}"`;
+    super(`cannot read the body of ${method} ${url}: ${who} has ended; read the body inside the task`);
+    this.method = method;
+    this.url = url;
+    this.task = task;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return brandOf(value) === "ERR_TASK_ENDED";
+  }
+}
+TaskEndedError.prototype.name = "TaskEndedError";
+Object.defineProperty(TaskEndedError.prototype, BRAND, { value: "ERR_TASK_ENDED", enumerable: false });

@@ -1,0 +1,156 @@
+// One call of `fetch(task, ...)`, from the call until the response body is read to the end,
+// cancelled, or failed (or the call rejects). It owns everything the call holds, and `finish()`
+// gives all of it back in one place:
+//   - exactly one cancellation listener on the owner, and one on `extraSignal` when given, both
+//     through core's `onCancel` (for a core task: a hook on the task, so its AbortSignal is never
+//     created; for a signal or a `{ signal }` owner: one abort listener on that signal);
+//   - the `deadline` timer;
+//   - the limiter slot of the current attempt;
+//   - the AbortController of the current attempt, the signal undici sees.
+// Invariant: after `finish()` nothing of the above is held, and a later cancellation of the task
+// cannot reach this request (a settled request is never aborted).
+//
+// Why not `AbortSignal.any([task.signal, extraSignal, timeoutSignal])`: on Node 20 it retains about
+// 1 KB per call on a long-lived input signal (nodejs/node#55351, fixed in 22.12 only), and a task's
+// signal lives as long as the task; a crawler task making 100k requests would leak 100 MB. Nor is
+// the task's signal handed to undici directly: undici removes its listener only when the Request is
+// garbage-collected, so listeners would pile up on the task's signal (nodejs/undici#3157).
+// Instead each attempt gets a private AbortController that `abort()` aborts directly.
+//
+// The attempt's Request is held here until the operation finishes. undici's Request follows the
+// signal it was given through a *weakly* held controller; once the Request object is
+// garbage-collected (which happens while a long body streams: nothing else refers to it), aborting
+// our signal no longer reaches the connection and a pending body read hangs (verified on Node
+// 20.20.2 / undici 6.24.1). The body binding also cancels undici's body stream directly on abort,
+// which does not depend on that link; test/gc.test.ts covers the outcome.
+import { onCancel, TimeoutError, type Clock, type TaskContext, type TimerHandle } from "@nursery/core";
+import type { LimiterSlot } from "../limiter.js";
+
+const noop = (): void => {};
+
+/** The owner of a request: anything with an AbortSignal; see `FetchTask`. */
+export interface Owner {
+  readonly signal: AbortSignal;
+  readonly name?: string;
+  readonly state?: string;
+}
+
+export class Operation {
+  /** Aborts once, with the first of: the task's reason, `extraSignal`'s reason, the deadline's TimeoutError. */
+  readonly #controller = new AbortController();
+  readonly signal: AbortSignal = this.#controller.signal;
+  readonly owner: Owner;
+  readonly clock: Clock;
+  /** `fetch GET <url>`: names the operation in TimeoutError scopes and messages. */
+  readonly label: string;
+  /** Clock time at which the deadline passes (Infinity without one). */
+  readonly deadlineAt: number;
+  #removeTaskListener: () => void;
+  #removeExtraListener: () => void;
+  #deadlineTimer: TimerHandle | undefined;
+  #attempt: AbortController | undefined;
+  /** The current attempt's Request, kept reachable while the operation lives (see the header). */
+  // eslint-disable-next-line no-unused-private-class-members -- written, never read: it only pins the Request
+  #request: Request | undefined;
+  #slot: LimiterSlot | undefined;
+  /** Set by the body binding: cancels undici's body stream at once on abort. */
+  #abortBody: ((reason: unknown) => void) | undefined;
+  #finished = false;
+
+  /** The caller has checked that neither the owner nor `extraSignal` is cancelled yet. */
+  constructor(owner: Owner, extraSignal: AbortSignal | undefined, clock: Clock, deadline: number | undefined, label: string) {
+    this.owner = owner;
+    this.clock = clock;
+    this.label = label;
+    // `onCancel` accepts any object with a `signal` at run time; its type names only tasks and signals.
+    this.#removeTaskListener = onCancel(owner as TaskContext, (reason) => this.abort(reason));
+    this.#removeExtraListener = extraSignal === undefined ? noop : onCancel(extraSignal, (reason) => this.abort(reason));
+    if (deadline === undefined || deadline === Infinity) {
+      this.deadlineAt = Infinity;
+    } else {
+      this.deadlineAt = clock.now() + deadline;
+      this.#deadlineTimer = clock.setTimer(deadline, () => {
+        this.#deadlineTimer = undefined;
+        this.abort(new TimeoutError(deadline, label));
+      });
+    }
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Aborts the operation with `reason` (first reason wins) and releases everything it holds. */
+  abort(reason: unknown): void {
+    if (this.#finished || this.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#attempt?.abort(reason);
+    const abortBody = this.#abortBody;
+    this.finish();
+    abortBody?.(reason);
+  }
+
+  /** Registers what `abort()` does to the response body once the user holds it. */
+  onAbortBody(abortBody: (reason: unknown) => void): void {
+    this.#abortBody = abortBody;
+  }
+
+  /**
+   * Builds the next attempt's Request on a fresh signal, aborted by `abort()` or by the caller's
+   * own timeout. Throws what the Request constructor throws (a bad method, a body on GET, ...).
+   */
+  startAttempt(url: URL, init: RequestInit): { attempt: AbortController; request: Request } {
+    const attempt = new AbortController();
+    const request = new Request(url, { ...init, signal: attempt.signal });
+    this.#attempt = attempt;
+    this.#request = request;
+    return { attempt, request };
+  }
+
+  /** Holds `slot` for the current attempt. Released by `releaseSlot()` or `finish()`. */
+  hold(slot: LimiterSlot): void {
+    this.#slot = slot;
+    if (this.#finished) this.releaseSlot();
+  }
+
+  releaseSlot(): void {
+    const slot = this.#slot;
+    this.#slot = undefined;
+    slot?.release();
+  }
+
+  /** True when a wait of `ms` would end before the deadline. */
+  canWait(ms: number): boolean {
+    return this.clock.now() + ms < this.deadlineAt;
+  }
+
+  /**
+   * Why the response body may no longer be read, if it may not: the operation's abort reason (the
+   * task's own `CancelledError` when it was cancelled), or `ended()` when the owning task has
+   * returned, in which case the operation is aborted with that error first.
+   */
+  stopReason(ended: () => unknown): unknown {
+    if (this.signal.aborted) return this.signal.reason;
+    const state = this.owner.state;
+    if (typeof state === "string" && state !== "running") {
+      this.abort(ended());
+      return this.signal.reason;
+    }
+    return undefined;
+  }
+
+  /** Releases the listeners, the deadline timer and the limiter slot. Idempotent. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#request = undefined;
+    this.#abortBody = undefined;
+    this.#removeTaskListener();
+    this.#removeExtraListener();
+    if (this.#deadlineTimer !== undefined) {
+      this.clock.clearTimer(this.#deadlineTimer);
+      this.#deadlineTimer = undefined;
+    }
+    this.releaseSlot();
+  }
+}
