@@ -1,0 +1,78 @@
+// Checks and defaults for exec() and spawnProcess(): every bad argument is a TypeError thrown before
+// anything is spawned.
+import { realClock, type Clock } from "@nursery/core";
+import type { ProcessOwner, StdioMode } from "../options.js";
+import { POSIX } from "./process-group.js";
+import { checkBoolean, checkDuration, checkOneOf, checkSignalName, invalid, isAbortSignal, isObject } from "./validate.js";
+
+const STDIO_MODES: readonly StdioMode[] = ["pipe", "ignore", "inherit"];
+
+export interface ChildSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string | undefined;
+  readonly env: NodeJS.ProcessEnv | undefined;
+  readonly stdin: StdioMode;
+  readonly stdout: StdioMode;
+  readonly stderr: StdioMode;
+  readonly killSignal: NodeJS.Signals;
+  readonly grace: number;
+  readonly clock: Clock;
+  readonly allowNonZero: boolean;
+  readonly group: boolean;
+  /** Unread output per stream, in bytes, above which the pipe is paused. */
+  readonly bufferLimit: number;
+}
+
+export const DEFAULT_GRACE = 5000;
+
+export function checkOwner(owner: unknown): ProcessOwner {
+  if (!isObject(owner)) throw invalid("task", "a task or an object with an AbortSignal `signal`", owner);
+  if (!isAbortSignal(owner["signal"])) throw invalid("task.signal", "an AbortSignal", owner["signal"]);
+  return owner as unknown as ProcessOwner;
+}
+
+export function checkCommand(command: unknown, args: unknown): { command: string; args: readonly string[] } {
+  if (typeof command !== "string" || command === "") throw invalid("command", "a non-empty string", command);
+  if (command.includes("\0")) throw invalid("command", "a string without NUL characters", command);
+  if (args === undefined) return { command, args: [] };
+  if (!Array.isArray(args)) throw invalid("args", "an array of strings", args);
+  args.forEach((arg: unknown, i) => {
+    if (typeof arg !== "string") throw invalid(`args[${i}]`, "a string", arg);
+    if (arg.includes("\0")) throw invalid(`args[${i}]`, "a string without NUL characters", arg);
+  });
+  return { command, args: [...(args as string[])] };
+}
+
+/** Validates the shared options; `stdin` and `bufferLimit` are decided by the caller. */
+export function checkOptions(
+  owner: ProcessOwner,
+  options: unknown,
+): Omit<ChildSpec, "command" | "args" | "stdin" | "bufferLimit"> & { raw: Record<string, unknown> } {
+  if (options !== undefined && !isObject(options)) throw invalid("options", "an options object", options);
+  const o = options ?? {};
+  const cwd = o["cwd"];
+  if (cwd !== undefined && typeof cwd !== "string") throw invalid("cwd", "a string", cwd);
+  const env = o["env"];
+  if (env !== undefined && !isObject(env)) throw invalid("env", "an object of strings", env);
+  const clock = o["clock"] ?? owner.clock ?? realClock;
+  if (!isObject(clock) || typeof clock["setTimer"] !== "function" || typeof clock["clearTimer"] !== "function") {
+    throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
+  }
+  return {
+    raw: o,
+    cwd,
+    env: env as NodeJS.ProcessEnv | undefined,
+    stdout: o["stdout"] === undefined ? "pipe" : checkOneOf("stdout", o["stdout"], STDIO_MODES),
+    stderr: o["stderr"] === undefined ? "pipe" : checkOneOf("stderr", o["stderr"], STDIO_MODES),
+    killSignal: o["killSignal"] === undefined ? "SIGTERM" : checkSignalName("killSignal", o["killSignal"]),
+    grace: o["grace"] === undefined ? DEFAULT_GRACE : checkDuration("grace", o["grace"]),
+    clock: clock as unknown as Clock,
+    allowNonZero: o["allowNonZero"] === undefined ? false : checkBoolean("allowNonZero", o["allowNonZero"]),
+    group: POSIX && (o["processGroup"] === undefined ? true : checkBoolean("processGroup", o["processGroup"])),
+  };
+}
+
+export function checkStdin(value: unknown, fallback: StdioMode): StdioMode {
+  return value === undefined ? fallback : checkOneOf("stdin", value, STDIO_MODES);
+}

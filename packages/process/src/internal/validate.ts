@@ -1,0 +1,59 @@
+// Argument checks, in the one shape every TypeError of this library has:
+//   Expected `grace` to be a number >= 0 or Infinity, got `-1` (number)
+// (A copy of core's private helper: adapters use only core's public exports.)
+import { constants } from "node:os";
+
+export function describe(value: unknown): string {
+  let shown: string;
+  if (typeof value === "string") shown = JSON.stringify(value);
+  else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
+  else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
+  else if (value === null || typeof value !== "object") shown = String(value);
+  else if (Array.isArray(value)) shown = `[array(${value.length})]`;
+  else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
+  const type = value === null ? "null" : typeof value;
+  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\` (${type})`;
+}
+
+export function invalid(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+}
+
+export function checkDuration(name: string, value: unknown): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw invalid(name, "a number >= 0 or Infinity", value);
+  }
+  return value;
+}
+
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw invalid(name, "a boolean", value);
+  return value;
+}
+
+export function checkSignalName(name: string, value: unknown): NodeJS.Signals {
+  if (typeof value !== "string" || !Object.hasOwn(constants.signals, value)) {
+    throw invalid(name, 'a signal name such as "SIGTERM"', value);
+  }
+  return value as NodeJS.Signals;
+}
+
+export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(name, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`, value);
+  }
+  return value as T;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    isObject(value) &&
+    typeof value["aborted"] === "boolean" &&
+    typeof value["addEventListener"] === "function" &&
+    typeof value["removeEventListener"] === "function"
+  );
+}
