@@ -63,7 +63,7 @@ function markdownFiles(): string[] {
     .sort()
     .map((name) => join(root, "packages", name, "README.md"))
     .filter((f) => existsSync(f));
-  return [...pages, ...readmes];
+  return [join(root, "README.md"), ...pages, ...readmes];
 }
 
 const files = markdownFiles();
