@@ -48,9 +48,9 @@ async function spawnJoin(impl, { n }) {
 }
 
 // Opens n sleepers and cancels them; used for warm-up by scenarios 2 and 3.
-async function sleepersOnce(impl, n) {
+async function sleepersOnce(impl, n, variant) {
   const state = { started: 0, cleaned: 0 };
-  const handle = await impl.openSleepers(n, state);
+  const handle = await impl.openSleepers(n, state, variant);
   await waitFor(() => state.started === n, "sleepers to start");
   await handle.cancel();
   expectEqual(state.cleaned, n, "cleanups (warm-up)");
@@ -58,12 +58,13 @@ async function sleepersOnce(impl, n) {
 
 // 2. cancel n sleeping tasks with a finally. setup = until every task reached its sleep;
 // cancel = from the cancel call until every finally ran and the scope settled.
-async function cancelSleeping(impl, { n }) {
-  await sleepersOnce(impl, Math.max(1, Math.floor(n / 10)));
+// `variant` selects an implementation's other cancellation order (see SCENARIOS[1].variants).
+async function cancelSleeping(impl, { n, variant }) {
+  await sleepersOnce(impl, Math.max(1, Math.floor(n / 10)), variant);
   await collect();
   const state = { started: 0, cleaned: 0 };
   const t0 = now();
-  const handle = await impl.openSleepers(n, state);
+  const handle = await impl.openSleepers(n, state, variant);
   await waitFor(() => state.started === n, "sleepers to start");
   const setupMs = now() - t0;
   const t1 = now();

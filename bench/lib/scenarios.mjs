@@ -7,6 +7,7 @@ export const IMPLS = ["nursery", "effection", "effect", "floor"];
 const int = (x) => x.toLocaleString("en-US");
 
 /**
+ * `variants` are extra rows run with `params.variant` set (an implementation's other mode).
  * Metric fields: `key` in the child's result, `label` and `unit` for the table, `better` says which
  * direction wins, `ratio` whether the table prints value / nursery's value.
  */
@@ -24,6 +25,11 @@ export const SCENARIOS = [
     id: "2",
     title: (p) => `cancel ${int(p.n)} sleeping tasks that each have a finally`,
     params: { full: { n: 100_000 }, quick: { n: 2_000 } },
+    // Extra rows: each library's other cancellation order, so reverse can be compared with LIFO.
+    variants: [
+      { row: "nursery (concurrent)", impl: "nursery", variant: "concurrent" },
+      { row: "effect (Scope, LIFO)", impl: "effect", variant: "lifo" },
+    ],
     metrics: [
       { key: "cancelMs", label: "cancel -> all cleanup", unit: "ms", better: "lower", ratio: true },
       { key: "setupMs", label: "setup", unit: "ms", better: "lower", ratio: true },

@@ -1,0 +1,52 @@
+// Scenario 6: minified + gzipped size of the realistic slice (bench/bundle/*.mjs) per
+// implementation, plus all of @nursery/core alone. Deterministic, so it is measured once.
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
+
+const dir = fileURLToPath(new URL("../bundle/", import.meta.url));
+
+/** Rows of the bundle table: `impl` is the column the ratio is taken against. */
+export const BUNDLE_ROWS = [
+  { row: "nursery", impl: "nursery", entry: "nursery.mjs" },
+  { row: "nursery (@nursery/fetch)", impl: "nursery", entry: "nursery-fetch.mjs", optional: true },
+  { row: "effection", impl: "effection", entry: "effection.mjs" },
+  { row: "effect", impl: "effect", entry: "effect.mjs" },
+  { row: "effect (barrel import)", impl: "effect", entry: "effect-barrel.mjs" },
+  { row: "floor", impl: "floor", entry: "floor.mjs" },
+  { row: "core alone", impl: "nursery", entry: "core.mjs" },
+];
+
+/** Bundles one entry the way an application bundler would (ESM, minified, platform-neutral, Node builtins external). */
+export async function bundleSize(entry) {
+  const result = await esbuild.build({
+    entryPoints: [`${dir}${entry}`],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    target: "es2022",
+    external: ["node:*"],
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].contents;
+  return { minBytes: code.byteLength, gzBytes: gzipSync(code, { level: 9 }).byteLength };
+}
+
+/** Measures every row; a row whose bundle fails to build carries the error instead of figures. */
+export async function measureBundles() {
+  const rows = [];
+  for (const spec of BUNDLE_ROWS) {
+    if (spec.optional && !existsSync(`${dir}${spec.entry}`)) continue;
+    try {
+      rows.push({ ...spec, result: await bundleSize(spec.entry) });
+    } catch (error) {
+      rows.push({ ...spec, error: String(error?.message ?? error).split("\n").slice(0, 6).join("\n") });
+    }
+  }
+  return rows;
+}
