@@ -31,9 +31,22 @@ function quote(name: string | undefined): string {
 
 function detailText(detail: unknown): string {
   if (detail === undefined) return "";
-  if (detail instanceof Error) return `: ${detail.message}`;
   if (typeof detail === "string") return `: ${detail}`;
+  try {
+    if (detail instanceof Error) return `: ${detail.message}`;
+  } catch {
+    // A revoked Proxy: nothing to print, and building the message must not throw (cancel() never does).
+  }
   return "";
+}
+
+/** A one-line text for any thrown value; never throws (`String(Object.create(null))` does). */
+function summaryOf(value: unknown): string {
+  try {
+    return value instanceof Error ? value.message : String(value);
+  } catch {
+    return "a value that cannot be converted to a string";
+  }
 }
 
 function cancelMessage(r: CancelReason): string {
@@ -131,8 +144,7 @@ export class NurseryError extends AggregateError {
   readonly nursery: string;
 
   constructor(errors: readonly unknown[], nursery: string) {
-    const first = errors[0];
-    const summary = first instanceof Error ? first.message : String(first);
+    const summary = summaryOf(errors[0]);
     super(
       errors,
       `nursery "${nursery}" failed with ${errors.length} error${errors.length === 1 ? "" : "s"}: ${summary}${errors.length > 1 ? " (and more)" : ""}`,
@@ -227,7 +239,8 @@ brand(ShutdownTimeoutError, "ERR_SHUTDOWN_TIMEOUT");
  * this library's `CancelledError`, a DOMException `AbortError` or `TimeoutError` (what
  * `AbortController.abort()` and `AbortSignal.timeout()` produce, and what `fetch` rejects with), and
  * Node's own `AbortError` (`code: "ABORT_ERR"`, from `timers/promises`, `events`, streams).
- * Our `TimeoutError` (code `ERR_TIMEOUT`) is a verdict, not a cancellation: false.
+ * Our `TimeoutError` (code `ERR_TIMEOUT`) is a verdict, not a cancellation: false. Never throws,
+ * whatever it is given (a revoked Proxy, an object whose getters throw: false).
  *
  * @example
  * ```ts
@@ -238,11 +251,16 @@ export function isCancellation(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
   const code = brandOf(err);
   if (code !== undefined) return code === "ERR_CANCELLED";
-  const e = err as { name?: unknown; code?: unknown };
-  if (e.code === "ABORT_ERR") return true;
-  // DOMException is matched by name and its legacy numeric code, never by instanceof (realms differ).
-  if (e.name === "AbortError") return true;
-  if (e.name === "TimeoutError" && (e.code === 23 || isDomException(err))) return true;
+  try {
+    const e = err as { name?: unknown; code?: unknown };
+    if (e.code === "ABORT_ERR") return true;
+    // DOMException is matched by name and its legacy numeric code, never by instanceof (realms differ).
+    if (e.name === "AbortError") return true;
+    if (e.name === "TimeoutError" && (e.code === 23 || isDomException(err))) return true;
+  } catch {
+    // A revoked Proxy or a throwing getter: not a cancellation. A predicate used in `catch` blocks
+    // must not throw and replace the error being handled.
+  }
   return false;
 }
 

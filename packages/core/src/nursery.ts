@@ -85,6 +85,15 @@ export interface Nursery {
   readonly children: readonly Task<unknown>[];
 }
 
+/** `err.cause`, or undefined when reading it throws (a revoked Proxy, a throwing getter). */
+function causeOf(err: unknown): unknown {
+  try {
+    return (err as { cause?: unknown } | null | undefined)?.cause;
+  } catch {
+    return undefined;
+  }
+}
+
 const OPEN = 0;
 const CLOSING = 1; // body done (or disposed); waiting for children
 const CLOSED = 2;
@@ -110,6 +119,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   #reason: CancelledError | undefined = undefined;
   #cause = 0;
   #errors: unknown[] | undefined = undefined;
+  #seen: WeakSet<object> | undefined = undefined; // the object members of #errors
   #bodyValue: unknown = undefined;
   #bodyController: AbortController | undefined = undefined;
   #bodyReason: CancelledError | undefined = undefined;
@@ -142,6 +152,13 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     this.clock = clock ?? realClock;
     this.#concurrent = order === "concurrent";
 
+    // The timer first: a clock that throws must leave nothing registered (hostile.test.ts, "clock").
+    if (this.#timeout !== Infinity && signal?.aborted !== true) {
+      this.#timeoutTimer = this.clock.setTimer(this.#timeout, () => {
+        this.#timeoutTimer = undefined;
+        this.#trigger(new CancelledError({ source: "deadline", detail: this.#timeout, nursery: this.name }), BY_TIMEOUT);
+      });
+    }
     if (signal !== undefined) {
       const parent = signalOwners.get(signal);
       if (parent !== undefined) {
@@ -154,12 +171,6 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
         this.#outside = signal;
         signal.addEventListener("abort", this);
       }
-    }
-    if (this.#timeout !== Infinity && this.#reason === undefined) {
-      this.#timeoutTimer = this.clock.setTimer(this.#timeout, () => {
-        this.#timeoutTimer = undefined;
-        this.#trigger(new CancelledError({ source: "deadline", detail: this.#timeout, nursery: this.name }), BY_TIMEOUT);
-      });
     }
   }
 
@@ -333,12 +344,22 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
    */
   #isCancellation(own: CancelledError | undefined, err: unknown): boolean {
     const reason = this.#reason;
-    if (reason !== undefined && (err === reason || (err as { cause?: unknown } | null)?.cause === reason)) return true;
+    if (reason !== undefined && err === reason) return true;
+    const cause = causeOf(err);
+    if (reason !== undefined && cause === reason) return true;
     if (own === undefined) return false;
-    return err === own || (err as { cause?: unknown } | null)?.cause === own || isCancellation(err);
+    return err === own || cause === own || isCancellation(err);
   }
 
   #fail(err: unknown, task: string | undefined): void {
+    // Each error once: a body or task that rethrows a sibling's error (`await task`) adds nothing.
+    // Only objects are recognised; two tasks throwing the same string are two failures.
+    // Test: property.test.ts, "regression: a body that rethrows an awaited child's error".
+    if ((typeof err === "object" && err !== null) || typeof err === "function") {
+      const seen = (this.#seen ??= new WeakSet());
+      if (seen.has(err)) return;
+      seen.add(err);
+    }
     (this.#errors ??= []).push(err);
     this.#trigger(
       new CancelledError({ source: "sibling-failed", detail: err, nursery: this.name, task }),
@@ -355,8 +376,16 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
       this.#bodySettled(false, err);
       return;
     }
-    if (result !== null && (typeof result === "object" || typeof result === "function") && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(
+    let then: unknown;
+    try {
+      then = result !== null && (typeof result === "object" || typeof result === "function") ? (result as { then?: unknown }).then : undefined;
+    } catch (err) {
+      this.#bodySettled(false, err);
+      return;
+    }
+    if (typeof then === "function") {
+      // As for tasks (TaskImpl.begin): a hostile thenable settles the body once, never throws here.
+      Promise.resolve(result as PromiseLike<unknown>).then(
         (value) => this.#bodySettled(true, value),
         (err: unknown) => this.#bodySettled(false, err),
       );

@@ -42,7 +42,7 @@ import { dumpTree, listRunning } from "./tree.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {
-  /** Signals that start a graceful shutdown. Default `["SIGINT", "SIGTERM", "SIGHUP"]` (Windows: `["SIGINT", "SIGBREAK"]`). */
+  /** Signals that start a graceful shutdown (not `SIGKILL`/`SIGSTOP`, which cannot be listened to). Default `["SIGINT", "SIGTERM", "SIGHUP"]` (Windows: `["SIGINT", "SIGBREAK"]`). */
   signals?: readonly NodeJS.Signals[];
   /** Ms cleanup may take after the first signal; then the stragglers are listed and the process exits 1. Default 10 000. */
   shutdownTimeout?: number;
@@ -147,8 +147,9 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   checkOptions("options", options);
   const windows = process.platform === "win32";
   const signals: readonly NodeJS.Signals[] = options?.signals ?? (windows ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
-  if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !(s in constants.signals))) {
-    throw invalid("signals", "an array of signal names", signals);
+  // SIGKILL and SIGSTOP cannot have listeners: process.on() would throw half-way through set-up.
+  if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !(s in constants.signals) || s === "SIGKILL" || s === "SIGSTOP")) {
+    throw invalid("signals", "an array of signal names other than SIGKILL and SIGSTOP", signals);
   }
   const shutdownTimeout = checkDuration("shutdownTimeout", options?.shutdownTimeout ?? 10_000);
   const second = options?.onSecondSignal ?? "force";
@@ -156,6 +157,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   const exit = options?.exit ?? true;
   if (typeof exit !== "boolean") throw invalid("exit", "a boolean", exit);
   const catchUncaught = options?.catchUncaught ?? true;
+  if (typeof catchUncaught !== "boolean") throw invalid("catchUncaught", "a boolean", catchUncaught);
 
   const outside = new AbortController();
   const root = new NurseryImpl({ name: options?.name ?? "main", signal: outside.signal });

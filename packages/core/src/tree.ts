@@ -4,6 +4,7 @@
 import type { Straggler } from "./errors.js";
 import { TaskImpl, type TreeNode } from "./internal/task-impl.js";
 import type { Nursery } from "./nursery.js";
+import { checkFunction, checkOptions, invalid } from "./internal/validate.js";
 
 /** Options of {@link dumpTree}. */
 export interface TreeOptions {
@@ -54,6 +55,12 @@ function nurseryLine(node: TreeNode): string {
  * ```
  */
 export function dumpTree(root: Nursery, options?: TreeOptions): string {
+  const node = root as unknown as Partial<TreeNode> | null;
+  if (typeof node !== "object" || node === null || typeof node.bodyOwner !== "object" || !Array.isArray(node.children)) {
+    throw invalid("root", "a nursery", root);
+  }
+  checkOptions("options", options);
+  if (options?.locate !== undefined) checkFunction("locate", options.locate);
   const out = [nurseryLine(root as unknown as TreeNode)];
   walk(root as unknown as TreeNode, "", out, options?.locate);
   return out.join("\n");

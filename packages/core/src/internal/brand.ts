@@ -6,6 +6,11 @@ export const BRAND: unique symbol = Symbol.for("@nursery/core.error-code") as ne
 
 export function brandOf(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  const code = (value as { [BRAND]?: unknown })[BRAND];
+  let code: unknown;
+  try {
+    code = (value as { [BRAND]?: unknown })[BRAND];
+  } catch {
+    return undefined; // a revoked Proxy or a throwing getter: not one of ours, and `instanceof` must not throw
+  }
   return typeof code === "string" ? code : undefined;
 }

@@ -153,8 +153,18 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
       this.nursery.taskSettled(this, false, err);
       return;
     }
-    if (result !== null && (typeof result === "object" || typeof result === "function") && typeof (result as PromiseLike<T>).then === "function") {
-      const promise = result as PromiseLike<T>;
+    let then: unknown;
+    try {
+      then = result !== null && (typeof result === "object" || typeof result === "function") ? (result as { then?: unknown }).then : undefined;
+    } catch (err) {
+      this.nursery.taskSettled(this, false, err); // a throwing `then` getter: a failure, as in a promise
+      return;
+    }
+    if (typeof then === "function") {
+      // Promise.resolve returns a native promise as is and adopts any other thenable once, so a
+      // hostile one (`then()` throws, or settles twice) settles the task exactly once instead of
+      // leaving it linked forever. Test: hostile.test.ts, "settles a task whose thenable misbehaves".
+      const promise = Promise.resolve(result as PromiseLike<T>);
       this.promise = promise;
       promise.then(
         (value) => this.nursery.taskSettled(this, true, value),

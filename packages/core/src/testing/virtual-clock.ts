@@ -49,6 +49,10 @@ export class VirtualClock implements Clock {
     const start = options?.now ?? 0;
     if (typeof start !== "number" || !Number.isFinite(start)) throw invalid("now", "a finite number", start);
     this.#now = start;
+    const jump: unknown = options?.autojump;
+    if (jump !== undefined && typeof jump !== "boolean" && (typeof jump !== "object" || jump === null)) {
+      throw invalid("autojump", "a boolean or { threshold }", jump);
+    }
     if (options?.autojump !== undefined && options.autojump !== false) {
       this.autojump(options.autojump === true ? true : options.autojump);
     }
@@ -103,13 +107,16 @@ export class VirtualClock implements Clock {
       this.#fire(this.#pop() as VirtualTimer);
       await this.#settle();
     }
-    this.#now = target;
+    // Never backwards: an advance() running concurrently may already have gone past `target`.
+    if (target > this.#now) this.#now = target;
     await this.#settle();
   }
 
   /** Fires every pending timer, including ones set while running, until none is left. */
   async runAll(options?: { limit?: number }): Promise<void> {
+    checkOptions("options", options);
     const limit = options?.limit ?? 100_000;
+    if (typeof limit !== "number" || !(limit >= 0)) throw invalid("limit", "a number >= 0", limit);
     await this.#settle();
     for (let fired = 0; ; fired++) {
       this.#dropDead();
@@ -126,6 +133,9 @@ export class VirtualClock implements Clock {
    * many real milliseconds before time jumps (use it when real I/O is in flight).
    */
   autojump(enabled: boolean | { threshold?: number } = true): void {
+    if (typeof enabled !== "boolean" && (typeof enabled !== "object" || enabled === null)) {
+      throw invalid("enabled", "a boolean or { threshold }", enabled);
+    }
     if (typeof enabled === "object") {
       this.#threshold = checkDuration("threshold", enabled.threshold ?? 0);
       this.#autojump = true;

@@ -1,0 +1,127 @@
+// Type tests of @nursery/core's public types, with expect-type. They are checked by `tsc -b` (the
+// test tsconfig), not by jest, which only transpiles: a wrong inference fails the type-check step,
+// and each `@ts-expect-error` fails it when the line it marks stops being an error. Calls that
+// would do something at run time (run()) sit in functions that are never called.
+import { describe, it, expect } from "@jest/globals";
+import { expectTypeOf } from "expect-type";
+import {
+  nursery,
+  openNursery,
+  moveOnAfter,
+  failAfter,
+  shield,
+  onCancel,
+  run,
+  CancelledError,
+  NurseryError,
+  type CancelSource,
+  type Clock,
+  type Nursery,
+  type StartContext,
+  type Task,
+  type TaskContext,
+  type TaskState,
+} from "@nursery/core";
+
+describe("public types", () => {
+  it("spawn() infers the task's result type, and awaiting the Task gives it", async () => {
+    await nursery(async (n) => {
+      expectTypeOf(n.spawn(() => 1)).toEqualTypeOf<Task<number>>();
+      expectTypeOf(n.spawn(async () => "text")).toEqualTypeOf<Task<string>>();
+      expectTypeOf(n.spawn((task) => Promise.resolve(task.name.length > 0))).toEqualTypeOf<Task<boolean>>();
+      // A function returning another task (any PromiseLike) is unwrapped once, like a promise.
+      const inner = n.spawn(() => 42 as const);
+      expectTypeOf(n.spawn(() => inner)).toEqualTypeOf<Task<42>>();
+      expectTypeOf(n.spawn(() => {})).toEqualTypeOf<Task<void>>();
+      const value = await n.spawn(async () => ({ id: 1 }));
+      expectTypeOf(value).toEqualTypeOf<{ id: number }>();
+      expectTypeOf(n.spawn).parameter(0).parameter(0).toEqualTypeOf<TaskContext>();
+      // @ts-expect-error the name option is a string
+      expect(() => n.spawn(() => 1, { name: 5 })).toThrow(TypeError);
+    });
+  });
+
+  it("start() infers started()'s argument from its type parameter; the default takes none", async () => {
+    await nursery(async (n) => {
+      const port = n.start<number>((task) => {
+        expectTypeOf(task).toEqualTypeOf<StartContext<number>>();
+        expectTypeOf(task.started).parameter(0).toEqualTypeOf<number | undefined>();
+        task.started(8080);
+      });
+      expectTypeOf(port).toEqualTypeOf<Promise<number>>();
+      // Inferred from an annotated parameter as well.
+      const url = n.start((task: StartContext<URL>) => task.started(new URL("http://localhost")));
+      expectTypeOf(url).toEqualTypeOf<Promise<URL>>();
+      const ready = n.start((task) => task.started());
+      expectTypeOf(ready).toEqualTypeOf<Promise<void>>();
+      await n.start<string>((task) => {
+        // @ts-expect-error started() of a StartContext<string> does not take a number
+        task.started(1);
+      }).catch(() => undefined);
+      await port;
+      await url;
+      await ready;
+    });
+  });
+
+  it("Task is a PromiseLike with a name, a state and cancel(); it is not a Promise", () => {
+    expectTypeOf<Task<number>>().toExtend<PromiseLike<number>>();
+    expectTypeOf<Task<number>>().not.toExtend<Promise<number>>();
+    expectTypeOf<Task<number>["state"]>().toEqualTypeOf<TaskState>();
+    expectTypeOf<TaskState>().toEqualTypeOf<"running" | "fulfilled" | "rejected" | "cancelled">();
+    expectTypeOf<Task<number>["cancel"]>().toEqualTypeOf<(reason?: unknown) => void>();
+    expectTypeOf<Task<number>["name"]>().toEqualTypeOf<string>();
+  });
+
+  it("run() has two overloads: exit: false resolves with the exit code, otherwise with void", () => {
+    // Never called: run() would install signal handlers and exit the process.
+    const typesOnly = (): void => {
+      expectTypeOf(run(() => 1, { exit: false })).toEqualTypeOf<Promise<number>>();
+      expectTypeOf(run(async () => "x", { exit: false, shutdownTimeout: 5 })).toEqualTypeOf<Promise<number>>();
+      expectTypeOf(run(() => 1)).toEqualTypeOf<Promise<void>>();
+      expectTypeOf(run(() => 1, { exit: true })).toEqualTypeOf<Promise<void>>();
+      expectTypeOf(run(() => 1, { signals: ["SIGTERM"] })).toEqualTypeOf<Promise<void>>();
+      // @ts-expect-error onSecondSignal is "force" or "ignore"
+      void run(() => 1, { onSecondSignal: "panic" });
+      // @ts-expect-error signals are signal names
+      void run(() => 1, { signals: ["SIGNOPE"] });
+    };
+    expectTypeOf(run).parameter(0).parameter(0).toEqualTypeOf<TaskContext>();
+    expect(typeof typesOnly).toBe("function");
+  });
+
+  it("nursery() and the scopes type their results; openNursery() is an AsyncDisposable Nursery", () => {
+    const typesOnly = (): void => {
+      expectTypeOf(nursery(() => 1)).toEqualTypeOf<Promise<number>>();
+      expectTypeOf(nursery(async (n) => n.name)).toEqualTypeOf<Promise<string>>();
+      expectTypeOf(moveOnAfter(10, async () => 1)).toEqualTypeOf<Promise<number | undefined>>();
+      expectTypeOf(failAfter(10, async () => 1)).toEqualTypeOf<Promise<number>>();
+      expectTypeOf(shield(async () => "s")).toEqualTypeOf<Promise<string>>();
+      expectTypeOf(openNursery()).toEqualTypeOf<Nursery & AsyncDisposable>();
+      // @ts-expect-error cancelOrder is "reverse" or "concurrent"
+      void nursery(() => 1, { cancelOrder: "sideways" });
+      // @ts-expect-error timeout is a number
+      void nursery(() => 1, { timeout: "5s" });
+    };
+    expect(typeof typesOnly).toBe("function");
+  });
+
+  it("contexts, errors and onCancel() have the documented shapes", () => {
+    expectTypeOf<TaskContext["signal"]>().toEqualTypeOf<AbortSignal>();
+    expectTypeOf<TaskContext["clock"]>().toEqualTypeOf<Clock>();
+    expectTypeOf<TaskContext["nursery"]>().toEqualTypeOf<Nursery>();
+    expectTypeOf<Nursery["children"]>().toEqualTypeOf<readonly Task<unknown>[]>();
+    expectTypeOf<CancelledError["reason"]["source"]>().toEqualTypeOf<CancelSource>();
+    expectTypeOf<CancelSource>().toEqualTypeOf<"explicit" | "signal" | "deadline" | "sibling-failed" | "parent">();
+    expectTypeOf<NurseryError>().toExtend<AggregateError>();
+    expectTypeOf<NurseryError["code"]>().toEqualTypeOf<"ERR_NURSERY_FAILED">();
+    expectTypeOf(onCancel).returns.toEqualTypeOf<() => void>();
+    const typesOnly = (task: TaskContext): void => {
+      onCancel(task, () => {});
+      onCancel(task.signal, () => {});
+      // @ts-expect-error a number is not cancellable
+      onCancel(5, () => {});
+    };
+    expect(typeof typesOnly).toBe("function");
+  });
+});
