@@ -1,24 +1,11 @@
 // Argument checks in the house shape, so every TypeError of this package reads like core's:
 //   Expected `timeout` to be a number >= 0 or Infinity, got `-1` (number)
-// Core keeps its own copy internal; adapters may use only core's public exports, so the few lines
-// are repeated here rather than imported.
+// The message is built by core's public `invalidArgument`.
 import type { Clock } from "@nursery/core";
 
-export function describe(value: unknown): string {
-  let shown: string;
-  if (typeof value === "string") shown = JSON.stringify(value);
-  else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
-  else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
-  else if (value === null || typeof value !== "object") shown = String(value);
-  else if (Array.isArray(value)) shown = `[array(${value.length})]`;
-  else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
-  const type = value === null ? "null" : typeof value;
-  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\` (${type})`;
-}
-
-export function invalid(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
-}
+export { describeValue as describe } from "@nursery/core";
+export { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid } from "@nursery/core";
 
 /** A duration in ms: a number >= 0, finite or `Infinity`; `undefined` when absent. */
 export function checkDuration(name: string, value: unknown): number | undefined {

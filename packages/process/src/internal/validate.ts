@@ -1,23 +1,11 @@
 // Argument checks, in the one shape every TypeError of this library has:
 //   Expected `grace` to be a number >= 0 or Infinity, got `-1` (number)
-// (A copy of core's private helper: adapters use only core's public exports.)
+// The message is built by core's public `invalidArgument`.
 import { constants } from "node:os";
 
-export function describe(value: unknown): string {
-  let shown: string;
-  if (typeof value === "string") shown = JSON.stringify(value);
-  else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
-  else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
-  else if (value === null || typeof value !== "object") shown = String(value);
-  else if (Array.isArray(value)) shown = `[array(${value.length})]`;
-  else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
-  const type = value === null ? "null" : typeof value;
-  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\` (${type})`;
-}
-
-export function invalid(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
-}
+export { describeValue as describe } from "@nursery/core";
+export { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid } from "@nursery/core";
 
 export function checkDuration(name: string, value: unknown): number {
   if (typeof value !== "number" || Number.isNaN(value) || value < 0) {

@@ -1,22 +1,10 @@
 // Argument checks in the house shape shared by every @nursery package, so users can grep for it:
 //   Expected `capacity` to be an integer >= 1, got `0` (number)
-// (A copy of core's private helper: adapters use only core's public exports.)
+// The message is built by core's public `invalidArgument`.
 
-export function describeValue(value: unknown): string {
-  let shown: string;
-  if (typeof value === "string") shown = JSON.stringify(value);
-  else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
-  else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
-  else if (value === null || typeof value !== "object") shown = String(value);
-  else if (Array.isArray(value)) shown = `[array(${value.length})]`;
-  else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
-  const type = value === null ? "null" : typeof value;
-  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\` (${type})`;
-}
-
-export function invalid(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`);
-}
+export { describeValue } from "@nursery/core";
+export { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid } from "@nursery/core";
 
 /** The common options bag: `undefined` or an object. */
 export function checkOptions(name: string, value: unknown): void {

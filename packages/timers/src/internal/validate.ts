@@ -1,23 +1,10 @@
 // Argument checks for @nursery/timers, in the one shape every TypeError of this project has:
 //   Expected `ms` to be a finite number >= 0, got `-1` (number)
-// Adapters may use only core's public exports, so the formatter mirrors core's internal one.
+// The message is built by core's public `invalidArgument`.
 import type { Clock } from "@nursery/core";
 
-function show(value: unknown): string {
-  let shown: string;
-  if (typeof value === "string") shown = JSON.stringify(value);
-  else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
-  else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
-  else if (value === null || typeof value !== "object") shown = String(value);
-  else if (Array.isArray(value)) shown = `[array(${value.length})]`;
-  else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
-  const type = value === null ? "null" : typeof value;
-  return `\`${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}\` (${type})`;
-}
-
-export function invalid(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${show(value)}`);
-}
+export { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid } from "@nursery/core";
 
 /** A delay in ms: a finite number >= 0 (`Infinity` is refused: a sleep that never ends is a bug). */
 export function checkDelay(name: string, value: unknown): number {
