@@ -29,6 +29,9 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-function-type": "off",
       // A nursery rejects with exactly what a task threw, Error or not: re-wrapping would lose it.
       "@typescript-eslint/prefer-promise-reject-errors": "off",
+      // A `let` assigned once after a closure that reads it (a cancel hook set up before the task it
+      // cancels) cannot be `const`; the default would demand the impossible.
+      "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
       // Unused arguments named `_x` document a callback's shape.
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },

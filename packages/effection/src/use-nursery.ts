@@ -87,6 +87,8 @@ export function useNursery(options: NurseryOptions = {}): Operation<Nursery> {
       }
     });
 
+    // The spawned effection task is owned and awaited by the enclosing effection scope, not here.
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises
     yield* spawn(function* () {
       yield* waitForAbort(n.signal);
       // Rejects with the nursery's verdict, which fails the effection scope; resolves when the

@@ -8,7 +8,7 @@
 // deadline's TimeoutError, whichever came first), never with whatever undici made of it. Only an
 // attempt's own `timeout` is reported as that attempt's TimeoutError, and only while the operation
 // itself is not aborted: a cancelled task never sees a timeout.
-import { cancelReasonOf, realClock, TimeoutError, type Clock, type TaskContext, type TaskState } from "@nursery/core";
+import { cancelReasonOf, realClock, TimeoutError, type Clock, type TaskState } from "@nursery/core";
 import { sleep } from "@nursery/timers";
 import type { Limiter } from "./limiter.js";
 import type { RetryOptions } from "./retry.js";
@@ -207,7 +207,7 @@ function prepare(task: FetchTask, input: FetchInput, init: FetchInit | undefined
   // Read through core, which does not create a task's AbortSignal just to look at it.
   let cancelled: unknown;
   try {
-    cancelled = cancelReasonOf(task as TaskContext);
+    cancelled = cancelReasonOf(task);
   } catch {
     throw invalid("task", "a task, a nursery or an object with an AbortSignal `signal`", task);
   }

@@ -26,7 +26,7 @@ export function expectSequence(log: readonly unknown[], pattern: readonly unknow
       if (got.length < want.length) fail(`log ended at index ${log.length} inside group #${p} (${inspect(want)})`);
       const left = [...want];
       for (let k = 0; k < got.length; k++) {
-        const entry = got[k];
+        const entry: unknown = got[k];
         const i = left.findIndex((w) => isDeepStrictEqual(w, entry));
         if (i < 0) fail(`log[${at + k}] = ${inspect(entry)} is not in group #${p} (${inspect(want)})`);
         left.splice(i, 1);

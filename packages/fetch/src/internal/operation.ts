@@ -23,7 +23,7 @@
 // our signal no longer reaches the connection and a pending body read hangs (verified on Node
 // 20.20.2 / undici 6.24.1). The body binding also cancels undici's body stream directly on abort,
 // which does not depend on that link; test/gc.test.ts covers the outcome.
-import { onCancel, TimeoutError, type Clock, type TaskContext, type TimerHandle } from "@nursery/core";
+import { onCancel, TimeoutError, type Clock, type TimerHandle } from "@nursery/core";
 import type { LimiterSlot } from "../limiter.js";
 
 const noop = (): void => {};
@@ -63,7 +63,7 @@ export class Operation {
     this.clock = clock;
     this.label = label;
     // `onCancel` accepts any object with a `signal` at run time; its type names only tasks and signals.
-    this.#removeTaskListener = onCancel(owner as TaskContext, (reason) => this.abort(reason));
+    this.#removeTaskListener = onCancel(owner, (reason) => this.abort(reason));
     this.#removeExtraListener = extraSignal === undefined ? noop : onCancel(extraSignal, (reason) => this.abort(reason));
     if (deadline === undefined || deadline === Infinity) {
       this.deadlineAt = Infinity;
