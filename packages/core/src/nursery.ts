@@ -21,6 +21,9 @@
 // listener per nursery on its outside signal, an intrusive linked list of live children (O(1)
 // unlink, newest = tail), and a child's AbortController created only when its signal is read.
 //
+// Layout. Past 400 lines on purpose: the lifecycle is one state machine over private fields, and
+// splitting it would turn them into shared mutable ones. Section banners mark its parts.
+//
 // Known limits. A task that ignores its signal cannot be pre-empted: reverse order then waits for
 // it forever unless `childGrace` is finite (run()'s shutdownTimeout bounds the whole shutdown).
 // Nested nurseries join the order only when opened with the task's signal as their `signal`.
@@ -40,6 +43,8 @@ import {
 } from "./internal/task-impl.js";
 import { checkDuration, checkFunction, checkOptions, checkSignal, checkString, invalid } from "./internal/validate.js";
 import type { StartContext, Task, TaskContext } from "./task.js";
+
+// ===== Public types =====
 
 /** Options of `nursery()` and `openNursery()`. */
 export interface NurseryOptions {
@@ -132,6 +137,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   #completion: Promise<unknown> | undefined = undefined;
   #outcome: { ok: boolean; value: unknown } | undefined = undefined;
 
+  // ===== Construction and outside cancellation =====
+
   constructor(options: NurseryOptions | undefined) {
     checkOptions("options", options);
     const name = options?.name;
@@ -208,6 +215,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     return out;
   }
 
+  // ===== Spawning =====
+
   spawn<T>(fn: (task: TaskContext) => T | PromiseLike<T>, options?: { name?: string }): Task<T> {
     if (typeof fn !== "function") throw invalid("fn", "a function", fn);
     const name = this.#checkSpawn(options);
@@ -248,6 +257,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     if (this.#reason !== undefined) task.cancelReason = this.#reason;
     if (channels.spawn.hasSubscribers) channels.spawn.publish({ task, nursery: this });
   }
+
+  // ===== Cancellation: first reason wins, then newest child first =====
 
   cancel(reason?: unknown): void {
     if (this.#reason !== undefined || this.#phase === CLOSED) return;
@@ -299,6 +310,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     this.#bodyReason = reason;
     this.#bodyController?.abort(reason);
   }
+
+  // ===== Settlement: children, body, the nursery's own outcome =====
 
   /** Records a child's outcome; the single exit point of a task from the live list. */
   taskSettled(task: TaskImpl<unknown>, ok: boolean, value: unknown): void {
@@ -458,6 +471,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     return "Nursery";
   }
 }
+
+// ===== Entry points =====
 
 /**
  * Runs `body` with a new nursery and settles once the body and every task it spawned have settled.
