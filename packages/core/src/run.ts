@@ -246,8 +246,8 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
 
   const onShutdownTimeout = (): void => {
     const error = new ShutdownTimeoutError(shutdownTimeout, listRunning(root, locate));
-    write(`${error.message}:`);
-    for (const s of error.stragglers) write(`  ${s.path}${s.site === undefined ? "" : ` (defined at ${s.site})`}`);
+    // The same renderer as the second signal's report; `error.stragglers` has the flat list.
+    write(`${error.message}:\n${tree()}`);
     finish(1, true);
   };
 

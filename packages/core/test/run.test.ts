@@ -69,7 +69,8 @@ describe("run", () => {
     const exit = await app.exited;
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain("shutdown did not finish within 300 ms");
-    expect(exit.stderr).toMatch(/main\/main\/app\/slowCleanup \(defined at file:.*tree\.mjs:\d+:\d+\)/);
+    expect(exit.stderr).toContain("6 tasks were still running:\nmain (nursery, cancelling)");
+    expect(exit.stderr).toMatch(/└─ slowCleanup \[cancelling\] at file:.*tree\.mjs:\d+:\d+/);
   });
 
   it("exits 0 with nothing on stderr when main succeeds", async () => {
