@@ -20,4 +20,4 @@ export { dumpTree, type TreeOptions } from "./tree.js";
 export { onCancel, cancelReasonOf, type Cancellable } from "./on-cancel.js";
 export { channels, type SpawnEvent, type CancelEvent, type SettleEvent } from "./diagnostics.js";
 export { currentTask, enableCurrentTask } from "./current-task.js";
-export { invalidArgument, describeValue } from "./internal/validate.js";
+export { invalidArgument, describeValue } from "./invalid-argument.js";
