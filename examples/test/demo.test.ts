@@ -57,10 +57,10 @@ describe("demo crawler", () => {
     // blocked-loop watchdog to fire, the default disposition kills it with SIGINT: also 130 in a shell.
     expect(shellCode(exit)).toBe(130);
     expect(exit.stderr).toContain("still running:");
-    expect(exit.stderr).toMatch(/worker-3 \[cancelling\] at file:.*crawl\.mjs:\d+:\d+/);
-    expect(exit.stderr).toMatch(/worker-1 \[running\]/);
-    expect(exit.stderr).toMatch(/queue \[running\]/);
-    expect(exit.stderr).toMatch(/server \[running\]/);
+    expect(exit.stderr).toMatch(/worker-3 \[cancelling, \d[^\]]*\] at file:.*crawl\.mjs:\d+:\d+/);
+    expect(exit.stderr).toMatch(/worker-1 \[running, /);
+    expect(exit.stderr).toMatch(/queue \[running, /);
+    expect(exit.stderr).toMatch(/server \[running, /);
     // Forced: nothing older than the hung worker got to clean up.
     expect(cleanedUp(exit.stdout)).toEqual(["progress", "worker-3"]);
   });

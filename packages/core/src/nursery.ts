@@ -220,7 +220,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   spawn<T>(fn: (task: TaskContext) => T | PromiseLike<T>, options?: { name?: string }): Task<T> {
     if (typeof fn !== "function") throw invalid("fn", "a function", fn);
     const name = this.#checkSpawn(options);
-    const task = new TaskImpl<T>(this, fn, name, ++this.#spawned);
+    const index = ++this.#spawned; // counts every spawn, so `task-<n>` is the nth child
+    const task = new TaskImpl<T>(this, fn, name ?? index);
     this.#link(task);
     task.begin();
     return task;
@@ -230,7 +231,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     checkFunction("fn", fn);
     const name = this.#checkSpawn(options);
     return new Promise<T>((resolve, reject) => {
-      const task = new StartTaskImpl<T>(this, fn, name, ++this.#spawned, resolve, reject);
+      const index = ++this.#spawned;
+      const task = new StartTaskImpl<T>(this, fn, name ?? index, resolve, reject);
       this.#link(task);
       task.begin();
     });

@@ -12,10 +12,21 @@ export interface TreeOptions {
   locate?: (fn: Function) => string | undefined;
 }
 
+/** `850 ms`, `4.2 s`, `3 min 05 s`, `2 h 07 min`. */
+export function formatAge(ms: number): string {
+  if (!(ms >= 0)) return "0 ms";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, "0")} min`;
+}
+
 function taskLine(task: TaskImpl<unknown>, locate: TreeOptions["locate"]): string {
   const state = task.cancelReason !== undefined && task.code === 0 ? "cancelling" : task.state;
   const site = locate?.(task.fn);
-  return `${task.name} [${state}]${site === undefined ? "" : ` at ${site}`}`;
+  const age = formatAge(task.nursery.clock.now() - task.born);
+  return `${task.name} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`;
 }
 
 function walk(node: TreeNode, prefix: string, out: string[], locate: TreeOptions["locate"]): void {
@@ -43,15 +54,16 @@ function nurseryLine(node: TreeNode): string {
 }
 
 /**
- * Renders the live tree under a nursery as text, one line per nursery and task, for logs and
+ * Renders the live tree under a nursery as text, one line per nursery and task (name, state, age,
+ * and where its function is defined when `locate` is given), for logs and
  * diagnostics ("what is still running?").
  *
  * @example
  * ```ts
  * console.error(dumpTree(n));
  * // crawler (nursery, cancelling)
- * // ├─ worker-1 [running]
- * // └─ worker-2 [cancelling]
+ * // ├─ worker-1 [running, 4.2 s]
+ * // └─ worker-2 [cancelling, 850 ms]
  * ```
  */
 export function dumpTree(root: Nursery, options?: TreeOptions): string {

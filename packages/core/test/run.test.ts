@@ -45,8 +45,8 @@ describe("run", () => {
     const exit = await app.exited;
     expect(exit.code).toBe(130);
     expect(exit.stderr).toContain("received SIGINT again, exiting now; still running:");
-    expect(exit.stderr).toMatch(/stubborn \[cancelling\] at file:.*tree\.mjs:\d+:\d+/);
-    expect(exit.stderr).toMatch(/request-1 \[running\]/);
+    expect(exit.stderr).toMatch(/stubborn \[cancelling, \d[^\]]*\] at file:.*tree\.mjs:\d+:\d+/);
+    expect(exit.stderr).toMatch(/request-1 \[running, \d[^\]]*\]/);
   });
 
   it("forces the exit on a second SIGINT while cleanup blocks the event loop", async () => {
@@ -59,7 +59,7 @@ describe("run", () => {
     const exit = await app.exited;
     // Killed by the signal itself: a shell reports 128+2 = 130.
     expect(exit.signal).toBe("SIGINT");
-    expect(exit.stderr).toMatch(/blocker \[cancelling\]/);
+    expect(exit.stderr).toMatch(/blocker \[cancelling, /);
   });
 
   it("lists the stragglers by name and definition site and exits 1 when shutdownTimeout passes", async () => {
@@ -70,7 +70,7 @@ describe("run", () => {
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain("shutdown did not finish within 300 ms");
     expect(exit.stderr).toContain("6 tasks were still running:\nmain (nursery, cancelling)");
-    expect(exit.stderr).toMatch(/└─ slowCleanup \[cancelling\] at file:.*tree\.mjs:\d+:\d+/);
+    expect(exit.stderr).toMatch(/└─ slowCleanup \[cancelling, \d[^\]]*\] at file:.*tree\.mjs:\d+:\d+/);
   });
 
   it("exits 0 with nothing on stderr when main succeeds", async () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
 import { dumpTree, nursery, type Nursery } from "@nursery/core";
+import { VirtualClock } from "@nursery/core/testing";
 
 const forever = (signal: AbortSignal): Promise<never> =>
   new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
 
 describe("dumpTree", () => {
-  it("renders nested nurseries, task names and states", async () => {
+  it("renders nested nurseries, task names, states and ages", async () => {
+    const clock = new VirtualClock();
     let root: Nursery | undefined;
     let ready: () => void = () => undefined;
     const built = new Promise<void>((r) => (ready = r));
@@ -13,6 +15,7 @@ describe("dumpTree", () => {
       async (n) => {
         root = n;
         n.spawn((t) => forever(t.signal), { name: "db-pool" });
+        await clock.advance(4_200);
         n.spawn(
           async (t) => {
             await nursery(
@@ -21,24 +24,25 @@ describe("dumpTree", () => {
                 inner.spawn((t2) => forever(t2.signal), { name: "request-2" });
                 ready();
               },
-              { name: "server", signal: t.signal },
+              { name: "server", signal: t.signal, clock },
             );
           },
           { name: "http" },
         );
       },
-      { name: "app" },
+      { name: "app", clock },
     );
     await built;
+    await clock.advance(800);
     const r = root as Nursery;
     expect(dumpTree(r)).toBe(
       [
         "app (nursery)",
-        "├─ db-pool [running]",
-        "└─ http [running]",
+        "├─ db-pool [running, 5.0 s]",
+        "└─ http [running, 800 ms]",
         "   └─ server (nursery)",
-        "      ├─ request-1 [running]",
-        "      └─ request-2 [running]",
+        "      ├─ request-1 [running, 800 ms]",
+        "      └─ request-2 [running, 800 ms]",
       ].join("\n"),
     );
     r.cancel();
@@ -47,14 +51,15 @@ describe("dumpTree", () => {
   });
 
   it("adds each task's definition site when given a locate function", async () => {
+    const clock = new VirtualClock();
     await nursery(async (n) => {
       n.spawn(async function worker(t) {
         await forever(t.signal).catch(() => undefined);
       });
       expect(dumpTree(n, { locate: (fn) => `site-of-${fn.name}` })).toBe(
-        "nursery (nursery)\n└─ worker [running] at site-of-worker",
+        "nursery (nursery)\n└─ worker [running, 0 ms] at site-of-worker",
       );
       n.cancel();
-    });
+    }, { clock });
   });
 });

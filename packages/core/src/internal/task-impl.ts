@@ -54,10 +54,10 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   readonly nursery: TaskOwner;
   /** The task's function, kept for its name and its definition site (spawn-site reports). */
   readonly fn: Function;
-  /** The `name` option, or undefined to derive one from `fn` and `index`. */
-  readonly givenName: string | undefined;
-  /** 1-based spawn count within the nursery. */
-  readonly index: number;
+  /** The `name` option, or the 1-based spawn count within the nursery when none was given. */
+  readonly label: string | number;
+  /** `nursery.clock.now()` when the task was spawned: its age in task trees. */
+  readonly born: number;
   /** Created on first read of `signal`. */
   controller: AbortController | undefined = undefined;
   /** Set once, when this task is cancelled; the reason its signal aborts with. */
@@ -76,15 +76,17 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   /** Cancellation callbacks added with onCancel(task, ...): one function, or an array of them. */
   hooks: CancelHook | CancelHook[] | undefined = undefined;
 
-  constructor(nursery: TaskOwner, fn: Function, givenName: string | undefined, index: number) {
+  constructor(nursery: TaskOwner, fn: Function, label: string | number) {
     this.nursery = nursery;
     this.fn = fn;
-    this.givenName = givenName;
-    this.index = index;
+    this.label = label;
+    // Whole ms: a small integer is stored in the object itself; a fractional one would be boxed.
+    this.born = Math.floor(nursery.clock.now());
   }
 
   get name(): string {
-    return this.givenName ?? (this.fn.name || `task-${this.index}`);
+    const label = this.label;
+    return typeof label === "string" ? label : this.fn.name || `task-${label}`;
   }
 
   get clock(): Clock {
@@ -207,12 +209,11 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
   constructor(
     nursery: TaskOwner,
     fn: Function,
-    givenName: string | undefined,
-    index: number,
+    label: string | number,
     resolve: (value: T) => void,
     reject: (err: unknown) => void,
   ) {
-    super(nursery, fn, givenName, index);
+    super(nursery, fn, label);
     this.resolveStart = resolve;
     this.rejectStart = reject;
   }
