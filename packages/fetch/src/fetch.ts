@@ -147,7 +147,12 @@ export function fetch(task: FetchTask, input: FetchInput, init?: FetchInit): Pro
   if (prepared.cancelled !== undefined) return Promise.reject(prepared.cancelled);
   const extraSignal = prepared.extraSignal;
   if (extraSignal?.aborted) return Promise.reject(extraSignal.reason);
-  const op = new Operation(task, extraSignal, prepared.clock, prepared.deadline, `fetch ${prepared.method} ${prepared.url.href}`);
+  let op: Operation;
+  try {
+    op = new Operation(task, extraSignal, prepared.clock, prepared.deadline, `fetch ${prepared.method} ${prepared.url.href}`);
+  } catch (err) {
+    return Promise.reject(err); // the clock threw; the operation removed its listeners
+  }
   return send(op, prepared).catch((err: unknown) => {
     op.finish();
     throw err;
@@ -225,7 +230,7 @@ function prepare(task: FetchTask, input: FetchInput, init: FetchInit | undefined
     throw invalid("limiter", "a Limiter", options.limiter);
   }
   const throwHttpErrors = checkBoolean("throwHttpErrors", options.throwHttpErrors) ?? false;
-  const clock = checkClock("clock", options.clock) ?? task.clock ?? realClock;
+  const clock = checkClock("clock", options.clock) ?? checkClock("task.clock", task.clock) ?? realClock;
   if (options.method !== undefined && typeof options.method !== "string") {
     throw invalid("init.method", "a string", options.method);
   }

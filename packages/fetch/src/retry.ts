@@ -1,6 +1,7 @@
 // The `retry` option of fetch: which requests may be sent again, and how long to wait in between.
 // The wait itself is `sleep()` from @nursery/timers on the request's signal (see fetch.ts), so a
 // retrying request is cancelled with its task and follows a virtual clock in tests.
+import { checkCount, invalid } from "./internal/validate.js";
 
 /** Options of `fetch(..., { retry })`. A bare number `n` means `{ limit: n }`. */
 export interface RetryOptions {
@@ -36,6 +37,9 @@ export const DEFAULT_RETRY_STATUS_CODES: readonly number[] = Object.freeze([408,
  * jitter" (a random point in the upper half of the interval), so many clients that failed together
  * do not retry together, and no retry comes sooner than half its step.
  *
+ * Bad input: `TypeError` for a `retry` that is not an integer >= 1 (or `Infinity`), or a `random`
+ * that is not a function returning a number from 0 to 1.
+ *
  * @example
  * ```ts
  * backoffDelay(1); // 150..300 ms
@@ -43,6 +47,10 @@ export const DEFAULT_RETRY_STATUS_CODES: readonly number[] = Object.freeze([408,
  * ```
  */
 export function backoffDelay(retry: number, random: () => number = Math.random): number {
+  checkCount("retry", retry, 1, true);
+  if (typeof random !== "function") throw invalid("random", "a function", random);
   const step = Math.min(30_000, 300 * 2 ** (retry - 1));
-  return step / 2 + (random() * step) / 2;
+  const r: unknown = random();
+  if (typeof r !== "number" || !(r >= 0 && r <= 1)) throw invalid("random()", "a number from 0 to 1", r);
+  return step / 2 + (r * step) / 2;
 }

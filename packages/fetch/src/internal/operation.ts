@@ -67,12 +67,19 @@ export class Operation {
     this.#removeExtraListener = extraSignal === undefined ? noop : onCancel(extraSignal, (reason) => this.abort(reason));
     if (deadline === undefined || deadline === Infinity) {
       this.deadlineAt = Infinity;
-    } else {
+      return;
+    }
+    try {
       this.deadlineAt = clock.now() + deadline;
       this.#deadlineTimer = clock.setTimer(deadline, () => {
         this.#deadlineTimer = undefined;
         this.abort(new TimeoutError(deadline, label));
       });
+    } catch (err) {
+      // A clock that throws: nothing of this operation may stay registered on the owner.
+      this.#removeTaskListener();
+      this.#removeExtraListener();
+      throw err;
     }
   }
 

@@ -37,10 +37,12 @@ export function checkCommand(command: unknown, args: unknown): { command: string
   if (command.includes("\0")) throw invalid("command", "a string without NUL characters", command);
   if (args === undefined) return { command, args: [] };
   if (!Array.isArray(args)) throw invalid("args", "an array of strings", args);
-  args.forEach((arg: unknown, i) => {
+  // Indexed, not forEach: forEach skips the holes of a sparse array, which spawn() would pass as "undefined".
+  for (let i = 0; i < args.length; i++) {
+    const arg: unknown = args[i];
     if (typeof arg !== "string") throw invalid(`args[${i}]`, "a string", arg);
     if (arg.includes("\0")) throw invalid(`args[${i}]`, "a string without NUL characters", arg);
-  });
+  }
   return { command, args: [...(args as string[])] };
 }
 
@@ -55,7 +57,8 @@ export function checkOptions(
   if (cwd !== undefined && typeof cwd !== "string") throw invalid("cwd", "a string", cwd);
   const env = o["env"];
   if (env !== undefined && !isObject(env)) throw invalid("env", "an object of strings", env);
-  const clock = o["clock"] ?? owner.clock ?? realClock;
+  // Only an absent clock falls back: `clock: null` is a wrong type, as everywhere else.
+  const clock = o["clock"] === undefined ? (owner.clock ?? realClock) : o["clock"];
   if (!isObject(clock) || typeof clock["setTimer"] !== "function" || typeof clock["clearTimer"] !== "function") {
     throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
   }

@@ -113,10 +113,20 @@ export class OwnedChild {
         ...(spec.env === undefined ? {} : { env: spec.env }),
       });
     } catch (err) {
-      // Node's own argument checks (e.g. a NUL byte in an argument): release the keeper, then throw.
-      this.#settled = true;
-      this.#reject(err);
-      throw err;
+      if (!isSpawnFailure(err)) {
+        // Node's own argument checks (e.g. a NUL byte in an argument): release the keeper, then throw.
+        this.#settled = true;
+        this.#reject(err);
+        throw err;
+      }
+      // The system refused to start it, and Node threw instead of emitting 'error' (it does so for
+      // E2BIG, ENOTDIR cwd, ...; ENOENT and EACCES come as 'error'): the same ERR_PROCESS_SPAWN.
+      this.child = undefined;
+      this.stdout = new OutputPipe("stdout", spec.stdout, null, limits);
+      this.stderr = new OutputPipe("stderr", spec.stderr, null, limits);
+      this.#spawnError = err as Error;
+      this.#finish();
+      return;
     }
     this.child = child;
     this.stdout = new OutputPipe("stdout", spec.stdout, child.stdout, limits);
@@ -164,10 +174,19 @@ export class OwnedChild {
     if (child === undefined || child.pid === undefined) return;
     this.kill(this.spec.killSignal);
     if (this.spec.grace !== Infinity) {
-      this.#graceTimer = this.spec.clock.setTimer(this.spec.grace, () => {
-        this.#graceTimer = undefined;
+      try {
+        this.#graceTimer = this.spec.clock.setTimer(this.spec.grace, () => {
+          this.#graceTimer = undefined;
+          this.#escalate();
+        });
+      } catch (err) {
+        // No grace timer can be had: stop the process now rather than risk never stopping it, and
+        // report the broken clock where it cannot be lost (we run inside an abort listener).
         this.#escalate();
-      });
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
     }
     if (this.#exit !== undefined) this.#afterLeaderExit();
   }
@@ -286,6 +305,12 @@ export class OwnedChild {
       this.#pollTimer = undefined;
     }
   }
+}
+
+/** A system error from starting the process (`syscall` "spawn"), as opposed to a bad argument. */
+function isSpawnFailure(err: unknown): boolean {
+  const syscall = (err as NodeJS.ErrnoException | null)?.syscall;
+  return typeof syscall === "string" && syscall.startsWith("spawn");
 }
 
 /** The nursery the keeper joins: the owner's own nursery, or the owner itself when it is one. */
