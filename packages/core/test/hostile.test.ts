@@ -32,42 +32,19 @@ import {
   type Nursery,
   type TaskContext,
 } from "@nursery/core";
-import { VirtualClock, expectSequence, spawnFixture } from "@nursery/core/testing";
+import { VirtualClock, expectSequence, spawnFixture, HOUSE_TYPE_ERROR, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
 import { collectUnhandledRejections, flush } from "./support.js";
 
 // The house shape: Expected `name` to be <what>, got `<value>` (<typeof>).
-const SHAPE = /^Expected `[A-Za-z.[\]0-9]+` to be .+, got `.*` \((?:number|string|object|null|undefined|boolean|function|symbol|bigint)\)$/s;
 
 const bad = <T>(value: unknown): T => value as T;
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
 function expectHouseTypeError(err: unknown, name: string): void {
   expect(err).toBeInstanceOf(TypeError);
   const message = (err as TypeError).message;
-  expect(message).toMatch(SHAPE);
+  expect(message).toMatch(HOUSE_TYPE_ERROR);
   expect(message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
-
-type Settled = { state: "fulfilled"; value: unknown } | { state: "rejected"; error: unknown } | { state: "pending" };
-
-/** How `promise` stands after `turns` event-loop turns: the bounded wait that turns a hang into a failure. */
-async function within(promise: PromiseLike<unknown>, turns = 30): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  await flush(turns);
-  return result;
 }
 
 /** Runs `promise` to completion on `clock` (virtual time), then reports how it stands. */

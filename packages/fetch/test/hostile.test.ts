@@ -12,46 +12,19 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { setMaxListeners } from "node:events";
 import { CancelledError, nursery, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock } from "@nursery/core/testing";
+import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
 import { backoffDelay, fetch, Limiter, TaskEndedError, type FetchInit, type FetchTask } from "@nursery/fetch";
 import { listeners, TestServer, until, type Handler } from "./support/server.js";
 
 // The house shape: Expected `name` to be <what>, got `<value>` (<typeof>). `()` marks a callback's result.
-const SHAPE = /^Expected `[A-Za-z.[\]0-9()]+` to be .+, got `.*` \((?:number|string|object|null|undefined|boolean|function|symbol|bigint)\)$/s;
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
 
 function expectHouseTypeError(err: unknown, name: string): void {
   expect(err).toBeInstanceOf(TypeError);
   const message = (err as TypeError).message;
-  expect(message).toMatch(SHAPE);
+  expect(message).toMatch(HOUSE_TYPE_ERROR);
   expect(message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
-type Settled = { state: "fulfilled"; value: unknown } | { state: "rejected"; error: unknown } | { state: "pending" };
-
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-/** How `promise` stands after `n` event-loop turns: the bounded wait that turns a hang into a failure. */
-async function within(promise: PromiseLike<unknown>, n = 20): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  await turns(n);
-  return result;
 }
 
 /**

@@ -15,7 +15,7 @@ export type ProcessErrorCode = "ERR_PROCESS_EXIT" | "ERR_PROCESS_SPAWN";
  * by its task (`code: "ERR_PROCESS_EXIT"`), or it could not be started at all, e.g. the command was
  * not found (`code: "ERR_PROCESS_SPAWN"`, the system error in `cause`).
  *
- * Thrown (as a rejection) by `exec()` and `Subprocess.exited`. Never thrown for a process stopped
+ * Thrown (as a rejection) by `exec()` and by the `exited` promise of a `Subprocess`. Never thrown for a process stopped
  * because its task was cancelled: that rejects with the task's `signal.reason`. Pass
  * `allowNonZero: true` to get exit codes as values instead. The message ends with the last lines of
  * stderr; `stderr` holds its last 4 KiB.

@@ -12,44 +12,21 @@
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { CancelledError, NurseryClosedError, nursery, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock } from "@nursery/core/testing";
+import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
 import { exec, ProcessError, spawnProcess, type Subprocess } from "@nursery/process";
 import { cleanup, isAlive, listeners, waitUntil } from "./helpers.js";
 
 const childProcess = require("node:child_process") as typeof import("node:child_process");
 
 // The house shape: Expected `name` to be <what>, got `<value>` (<typeof>).
-const SHAPE = /^Expected `[A-Za-z.[\]0-9]+` to be .+, got `.*` \((?:number|string|object|null|undefined|boolean|function|symbol|bigint)\)$/s;
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
 
 function expectHouseTypeError(err: unknown, name: string): void {
   expect(err).toBeInstanceOf(TypeError);
   const message = (err as TypeError).message;
-  expect(message).toMatch(SHAPE);
+  expect(message).toMatch(HOUSE_TYPE_ERROR);
   expect(message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
-type Settled = { state: "fulfilled"; value: unknown } | { state: "rejected"; error: unknown } | { state: "pending" };
-
-/** How `promise` stands after `turns` event-loop turns: the bounded wait that turns a hang into a failure. */
-async function within(promise: PromiseLike<unknown>, turns = 20): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-  return result;
 }
 
 /** Waits for `promise`, which depends on a process, to settle: a condition with waitUntil's bound, not a delay. */

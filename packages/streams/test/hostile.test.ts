@@ -5,50 +5,19 @@
 // settled if it did so within a bounded number of event-loop turns) and never leftover state (no
 // item lost or duplicated, sources closed once, listener counts back to baseline).
 import { describe, it, expect } from "@jest/globals";
+import { HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { Readable, Writable } from "node:stream";
 import { channel, iterate, take, map, merge, pipeline, ChannelClosedError } from "@nursery/streams";
 import { countingIterator, listeners } from "./support.js";
 
-const SHAPE = /^Expected `[A-Za-z.[\]0-9]+` to be .+, got `.*` \((?:number|string|object|null|undefined|boolean|function|symbol|bigint)\)$/s;
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
 function expectHouseTypeError(err: unknown, name: string): void {
   expect(err).toBeInstanceOf(TypeError);
-  expect((err as TypeError).message).toMatch(SHAPE);
+  expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
   expect((err as TypeError).message.startsWith(`Expected \`${name}\``)).toBe(true);
 }
-
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-type Settled = { state: "fulfilled"; value: unknown } | { state: "rejected"; error: unknown } | { state: "pending" };
-
-async function within(promise: PromiseLike<unknown>, n = 20): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  await turns(n);
-  return result;
-}
-
-const aborted = (reason: unknown = new Error("stop")): AbortSignal => {
-  const c = new AbortController();
-  c.abort(reason);
-  return c.signal;
-};
 
 const notCounts: [string, unknown][] = [
   ["NaN", NaN],

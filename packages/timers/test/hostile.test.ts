@@ -6,50 +6,18 @@
 import { describe, it, expect } from "@jest/globals";
 import { getEventListeners } from "node:events";
 import { nursery, onCancel, CancelledError, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock } from "@nursery/core/testing";
+import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { sleep, interval, timeout, deadline } from "@nursery/timers";
 
-const SHAPE = /^Expected `[A-Za-z.[\]0-9]+` to be .+, got `.*` \((?:number|string|object|null|undefined|boolean|function|symbol|bigint)\)$/s;
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
-
 function expectHouseTypeError(err: unknown, name: string): void {
   expect(err).toBeInstanceOf(TypeError);
-  expect((err as TypeError).message).toMatch(SHAPE);
+  expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
   expect((err as TypeError).message.startsWith(`Expected \`${name}\``)).toBe(true);
 }
-
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-type Settled = { state: "fulfilled"; value: unknown } | { state: "rejected"; error: unknown } | { state: "pending" };
-
-async function within(promise: PromiseLike<unknown>, n = 20): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  await turns(n);
-  return result;
-}
-
-const aborted = (reason: unknown = new Error("stop")): AbortSignal => {
-  const c = new AbortController();
-  c.abort(reason);
-  return c.signal;
-};
 
 const notNumbers: [string, unknown][] = [
   ["NaN", NaN],
@@ -206,7 +174,7 @@ describe("timers: already-aborted signals and cancelled tasks", () => {
   it("a fake task (something with nursery and signal) is rejected in the house shape when its signal is not one", () => {
     const err = thrown(() => sleep(1, bad({ nursery: {}, signal: 5 })));
     expect(err).toBeInstanceOf(TypeError);
-    expect((err as TypeError).message).toMatch(SHAPE);
+    expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
   });
 });
 
