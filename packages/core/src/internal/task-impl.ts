@@ -39,6 +39,14 @@ function callHook(hook: CancelHook, reason: CancelledError): void {
   }
 }
 
+function fulfilled(this: TaskImpl<unknown>, value: unknown): void {
+  this.nursery.taskSettled(this, true, value);
+}
+
+function rejected(this: TaskImpl<unknown>, err: unknown): void {
+  this.nursery.taskSettled(this, false, err);
+}
+
 export const RUNNING = 0;
 export const FULFILLED = 1;
 export const REJECTED = 2;
@@ -168,10 +176,8 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
       // leaving it linked forever. Test: hostile.test.ts, "settles a task whose thenable misbehaves".
       const promise = Promise.resolve(result as PromiseLike<T>);
       this.promise = promise;
-      promise.then(
-        (value) => this.nursery.taskSettled(this, true, value),
-        (err: unknown) => this.nursery.taskSettled(this, false, err),
-      );
+      // Bound functions (48 B each) instead of two closures over `this` (~150 B with their context).
+      promise.then(fulfilled.bind(this), rejected.bind(this));
     } else {
       this.nursery.taskSettled(this, true, result);
     }
