@@ -29,6 +29,7 @@
 // Nested nurseries join the order only when opened with the task's signal as their `signal`.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { channels } from "./diagnostics.js";
+import { adopt } from "./internal/adopt.js";
 import { CancelledError, NurseryClosedError, NurseryError, StartError, TimeoutError, isCancellation } from "./errors.js";
 import {
   CANCELLED,
@@ -385,28 +386,16 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   /** Runs the body of `nursery()`; its value is what the nursery resolves with. */
   runBody(body: (n: Nursery) => unknown): void {
     let result: unknown;
+    let promise: Promise<unknown> | undefined;
     try {
       result = body(this);
+      promise = adopt(result);
     } catch (err) {
       this.#bodySettled(false, err);
       return;
     }
-    let then: unknown;
-    try {
-      then = result !== null && (typeof result === "object" || typeof result === "function") ? (result as { then?: unknown }).then : undefined;
-    } catch (err) {
-      this.#bodySettled(false, err);
-      return;
-    }
-    if (typeof then === "function") {
-      // As for tasks (TaskImpl.begin): a hostile thenable settles the body once, never throws here.
-      Promise.resolve(result as PromiseLike<unknown>).then(
-        (value) => this.#bodySettled(true, value),
-        (err: unknown) => this.#bodySettled(false, err),
-      );
-    } else {
-      this.#bodySettled(true, result);
-    }
+    if (promise === undefined) this.#bodySettled(true, result);
+    else promise.then((value) => this.#bodySettled(true, value), (err: unknown) => this.#bodySettled(false, err));
   }
 
   #bodySettled(ok: boolean, value: unknown): void {
