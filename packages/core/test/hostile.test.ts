@@ -32,7 +32,7 @@ import {
   type Nursery,
   type TaskContext,
 } from "@nursery/core";
-import { VirtualClock, expectSequence, spawnFixture, HOUSE_TYPE_ERROR, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectSequence, spawnFixture, HOUSE_TYPE_ERROR, NOT_DURATIONS, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
 import { collectUnhandledRejections, flush } from "./support.js";
 
 // The house shape: Expected `name` to be <what>, got `<value>` (<typeof>).
@@ -77,20 +77,7 @@ const hostileValues: [string, () => unknown][] = [
 // Wrong types, NaN, negative and huge numbers
 // ------------------------------------------------------------------------------------------------
 
-const notNumbers: [string, unknown][] = [
-  ["NaN", NaN],
-  ["-1", -1],
-  ["-0.001", -0.001],
-  ["-Infinity", -Infinity],
-  ['"5"', "5"],
-  ["null", null],
-  ["true", true],
-  ["{}", {}],
-  ["[]", []],
-  ["10n", 10n],
-  ["a Symbol", Symbol("n")],
-  ["a function", () => 5],
-];
+const notNumbers = NOT_DURATIONS;
 const hugeNumbers: [string, number][] = [
   ["0", 0],
   ["-0", -0],

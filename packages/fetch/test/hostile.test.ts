@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { setMaxListeners } from "node:events";
 import { CancelledError, nursery, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
+import { VirtualClock, HOUSE_TYPE_ERROR, NOT_DURATIONS, thrown, settledWithin as within, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
 import { backoffDelay, fetch, Limiter, TaskEndedError, type FetchInit, type FetchTask } from "@nursery/fetch";
 import { listeners, TestServer, until, type Handler } from "./support/server.js";
 
@@ -89,20 +89,7 @@ const stalls: Handler = ({ res }) => {
   res.write("first");
 };
 
-const notNumbers: [string, unknown][] = [
-  ["NaN", NaN],
-  ["-1", -1],
-  ["-0.001", -0.001],
-  ["-Infinity", -Infinity],
-  ['"5"', "5"],
-  ["null", null],
-  ["true", true],
-  ["{}", {}],
-  ["[]", []],
-  ["10n", 10n],
-  ["a Symbol", Symbol("n")],
-  ["a function", () => 5],
-];
+const notNumbers = NOT_DURATIONS;
 const hugeNumbers: [string, number][] = [
   ["2^31", 2 ** 31],
   ["2^53", 2 ** 53],

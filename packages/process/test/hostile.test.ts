@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { CancelledError, NurseryClosedError, nursery, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
+import { VirtualClock, HOUSE_TYPE_ERROR, NOT_DURATIONS, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
 import { exec, ProcessError, spawnProcess, type Subprocess } from "@nursery/process";
 import { cleanup, isAlive, listeners, waitUntil } from "./helpers.js";
 
@@ -84,20 +84,7 @@ async function firstLine(proc: Subprocess): Promise<string | undefined> {
   return value;
 }
 
-const notNumbers: [string, unknown][] = [
-  ["NaN", NaN],
-  ["-1", -1],
-  ["-0.001", -0.001],
-  ["-Infinity", -Infinity],
-  ['"5"', "5"],
-  ["null", null],
-  ["true", true],
-  ["{}", {}],
-  ["[]", []],
-  ["10n", 10n],
-  ["a Symbol", Symbol("n")],
-  ["a function", () => 5],
-];
+const notNumbers = NOT_DURATIONS;
 
 type Runner = (owner: unknown, command: unknown, args?: unknown, options?: unknown) => unknown;
 const runners: [string, Runner][] = [

@@ -81,3 +81,29 @@ export function abortedSignal(reason: unknown = new Error("stop")): AbortSignal 
   controller.abort(reason);
   return controller.signal;
 }
+
+/**
+ * Values that are not a duration (a number >= 0 or `Infinity`), each with a label for test names:
+ * NaN, negatives, and values of every other type. Every duration option must refuse each of them.
+ *
+ * @example
+ * ```ts
+ * it.each(NOT_DURATIONS)("refuses timeout: %s", (_label, value) => {
+ *   expect(() => nursery(() => {}, { timeout: value as number })).toThrow(TypeError);
+ * });
+ * ```
+ */
+export const NOT_DURATIONS: ReadonlyArray<readonly [label: string, value: unknown]> = [
+  ["NaN", NaN],
+  ["-1", -1],
+  ["-0.001", -0.001],
+  ["-Infinity", -Infinity],
+  ['"5"', "5"],
+  ["null", null],
+  ["true", true],
+  ["{}", {}],
+  ["[]", []],
+  ["10n", 10n],
+  ["a Symbol", Symbol("n")],
+  ["a function", () => 5],
+];
