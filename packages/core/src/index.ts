@@ -17,7 +17,7 @@ export {
 export { realClock, type Clock, type TimerHandle } from "./clock.js";
 export { run, type RunOptions } from "./run.js";
 export { dumpTree, type TreeOptions } from "./tree.js";
-export { onCancel, cancelReasonOf, type Cancellable } from "./on-cancel.js";
+export { onCancel, cancelReasonOf, isAbortSignal, type Cancellable } from "./on-cancel.js";
 export { channels, type SpawnEvent, type CancelEvent, type SettleEvent } from "./diagnostics.js";
 export { currentTask, enableCurrentTask } from "./current-task.js";
 export { invalidArgument, describeValue } from "./invalid-argument.js";

@@ -13,12 +13,23 @@ export type Cancellable = AbortSignal | TaskContext | { readonly signal: AbortSi
 
 const noop = (): void => undefined;
 
-function isSignal(value: unknown): value is AbortSignal {
+/**
+ * True for anything that behaves as an `AbortSignal`: an `aborted` flag and both listener methods.
+ * Duck-typed, so signals from other realms and polyfills count. The one signal check of every
+ * nursery package.
+ *
+ * @example
+ * ```ts
+ * if (!isAbortSignal(options.signal)) throw invalidArgument("signal", "an AbortSignal", options.signal);
+ * ```
+ */
+export function isAbortSignal(value: unknown): value is AbortSignal {
   return (
     typeof value === "object" &&
     value !== null &&
     typeof (value as AbortSignal).aborted === "boolean" &&
-    typeof (value as AbortSignal).addEventListener === "function"
+    typeof (value as AbortSignal).addEventListener === "function" &&
+    typeof (value as AbortSignal).removeEventListener === "function"
   );
 }
 
@@ -28,7 +39,7 @@ function isSignal(value: unknown): value is AbortSignal {
  */
 export function cancelReasonOf(source: Cancellable): unknown {
   if (source instanceof TaskImpl) return source.cancelReason;
-  if (isSignal(source)) return source.aborted ? source.reason : undefined;
+  if (isAbortSignal(source)) return source.aborted ? source.reason : undefined;
   if (typeof source === "object" && source !== null && "signal" in source) return cancelReasonOf(source.signal);
   throw invalid("source", "an AbortSignal or a task", source);
 }
@@ -61,12 +72,12 @@ export function onCancel(source: Cancellable, callback: (reason: unknown) => voi
     }
     return source.addHook(callback);
   }
-  const signal = isSignal(source)
+  const signal = isAbortSignal(source)
     ? source
     : typeof source === "object" && source !== null && "signal" in source
       ? source.signal
       : undefined;
-  if (signal === undefined || !isSignal(signal)) throw invalid("source", "an AbortSignal or a task", source);
+  if (signal === undefined || !isAbortSignal(signal)) throw invalid("source", "an AbortSignal or a task", source);
   if (signal.aborted) {
     callback(signal.reason);
     return noop;

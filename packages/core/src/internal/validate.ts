@@ -2,6 +2,7 @@
 //   Expected `timeout` to be a finite number >= 0, got `-1` (number)
 
 import { invalidArgument } from "../invalid-argument.js";
+import { isAbortSignal } from "../on-cancel.js";
 
 /** Core's own short name for {@link invalidArgument}. */
 export const invalid = invalidArgument;
@@ -19,14 +20,7 @@ export function checkFunction(name: string, value: unknown): void {
 }
 
 export function checkSignal(name: string, value: unknown): void {
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    typeof (value as AbortSignal).aborted !== "boolean" ||
-    typeof (value as AbortSignal).addEventListener !== "function"
-  ) {
-    throw invalid(name, "an AbortSignal", value);
-  }
+  if (!isAbortSignal(value)) throw invalid(name, "an AbortSignal", value);
 }
 
 export function checkString(name: string, value: unknown): void {

@@ -2,21 +2,14 @@
 // `invalidArgument`:
 //   Expected `operation` to be a function, got `5` (number)
 
-import { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid, isAbortSignal } from "@nursery/core";
 
 export function checkFunction(name: string, value: unknown): void {
   if (typeof value !== "function") throw invalid(name, "a function", value);
 }
 
 export function checkSignal(name: string, value: unknown): asserts value is AbortSignal {
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    typeof (value as AbortSignal).aborted !== "boolean" ||
-    typeof (value as AbortSignal).addEventListener !== "function"
-  ) {
-    throw invalid(name, "an AbortSignal", value);
-  }
+  if (!isAbortSignal(value)) throw invalid(name, "an AbortSignal", value);
 }
 
 export function checkOptions(name: string, value: unknown): void {

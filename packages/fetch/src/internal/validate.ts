@@ -28,15 +28,8 @@ export function checkCount(name: string, value: unknown, min: number, infinite: 
   return value;
 }
 
-export function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as AbortSignal).aborted === "boolean" &&
-    typeof (value as AbortSignal).addEventListener === "function" &&
-    typeof (value as AbortSignal).removeEventListener === "function"
-  );
-}
+export { isAbortSignal } from "@nursery/core";
+import { isAbortSignal } from "@nursery/core";
 
 export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;

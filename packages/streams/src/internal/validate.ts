@@ -4,7 +4,7 @@
 
 export { describeValue } from "@nursery/core";
 export { invalidArgument as invalid } from "@nursery/core";
-import { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid, isAbortSignal } from "@nursery/core";
 
 /** The common options bag: `undefined` or an object. */
 export function checkOptions(name: string, value: unknown): void {
@@ -16,16 +16,8 @@ export function checkOptions(name: string, value: unknown): void {
 /** `undefined` or an AbortSignal (duck-typed: signals from other realms and polyfills count). */
 export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    typeof (value as AbortSignal).aborted !== "boolean" ||
-    typeof (value as AbortSignal).addEventListener !== "function" ||
-    typeof (value as AbortSignal).removeEventListener !== "function"
-  ) {
-    throw invalid(name, "an AbortSignal", value);
-  }
-  return value as AbortSignal;
+  if (!isAbortSignal(value)) throw invalid(name, "an AbortSignal", value);
+  return value;
 }
 
 export function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {

@@ -4,7 +4,7 @@
 import type { Clock } from "@nursery/core";
 
 export { invalidArgument as invalid } from "@nursery/core";
-import { invalidArgument as invalid } from "@nursery/core";
+import { invalidArgument as invalid, isAbortSignal } from "@nursery/core";
 
 /** A delay in ms: a finite number >= 0 (`Infinity` is refused: a sleep that never ends is a bug). */
 export function checkDelay(name: string, value: unknown): number {
@@ -38,15 +38,8 @@ export function checkOptions(name: string, value: unknown): void {
 
 export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    typeof (value as AbortSignal).aborted !== "boolean" ||
-    typeof (value as AbortSignal).addEventListener !== "function"
-  ) {
-    throw invalid(name, "an AbortSignal", value);
-  }
-  return value as AbortSignal;
+  if (!isAbortSignal(value)) throw invalid(name, "an AbortSignal", value);
+  return value;
 }
 
 export function checkClock(name: string, value: unknown, fallback: Clock): Clock {
