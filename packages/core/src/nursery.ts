@@ -130,6 +130,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   #bodyController: AbortController | undefined = undefined;
   #bodyReason: CancelledError | undefined = undefined;
   #current: TaskImpl<unknown> | undefined = undefined;
+  /** Children whose childGrace ran out while cancelling in reverse order: skipped by #cancelNext. */
+  #passed: Set<TaskImpl<unknown>> | undefined = undefined;
   #graceTimer: TimerHandle | undefined = undefined;
   #timeoutTimer: TimerHandle | undefined = undefined;
   #outside: AbortSignal | undefined = undefined;
@@ -291,7 +293,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
       this.#graceTimer = undefined;
     }
     let t = this.#tail;
-    while (t !== undefined && t.passed) t = t.prev;
+    while (t !== undefined && this.#passed?.has(t) === true) t = t.prev;
     this.#current = t;
     if (t === undefined) {
       this.#abortBody();
@@ -301,7 +303,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     if (this.#grace !== Infinity && this.#current === t && t.code === 0) {
       this.#graceTimer = this.clock.setTimer(this.#grace, () => {
         this.#graceTimer = undefined;
-        t.passed = true;
+        (this.#passed ??= new Set()).add(t);
         if (this.#current === t) this.#cancelNext();
       });
     }
@@ -325,6 +327,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     if (next === undefined) this.#tail = prev;
     else next.prev = prev;
     task.prev = task.next = undefined;
+    this.#passed?.delete(task);
     this.#live--;
     task.outcome = value;
 
