@@ -7,7 +7,7 @@
 // nursery's CancelledError, never a TimeoutError.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, isCancellation } from "./errors.js";
-import { checkDuration, checkFunction, checkOptions, checkSignal, checkString, invalid } from "./internal/validate.js";
+import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
 
 /** Options of {@link moveOnAfter}, {@link failAfter} and {@link shield}. */
 export interface ScopeOptions {
@@ -28,9 +28,9 @@ async function runScope<T>(
   mode: number,
   ms: number,
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  options: ScopeOptions | undefined,
+  outer: AbortSignal | undefined,
+  options: { clock?: Clock; name?: string } | undefined,
 ): Promise<T | undefined> {
-  const outer = options?.shield === true ? undefined : options?.signal;
   if (outer?.aborted) throw outer.reason;
   const clock = options?.clock ?? realClock;
   const name = options?.name;
@@ -68,18 +68,26 @@ function isOwn(err: unknown, reason: CancelledError): boolean {
   return err === reason || (err as { cause?: unknown } | null)?.cause === reason || isCancellation(err);
 }
 
-function check(ms: unknown, fn: unknown, options: ScopeOptions | undefined): void {
+/** The options every scope reads, checked last (after `shield`). */
+function checkNameAndClock(options: { clock?: Clock; name?: string } | undefined): void {
+  if (options?.name !== undefined) checkString("name", options.name);
+  if (options?.clock !== undefined) checkClock("clock", options.clock);
+}
+
+/** moveOnAfter and failAfter: checks their arguments and runs the scope. */
+function deadlineScope<T>(
+  mode: number,
+  ms: number,
+  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  options: ScopeOptions | undefined,
+): Promise<T | undefined> {
   checkDuration("ms", ms);
   checkFunction("fn", fn);
   checkOptions("options", options);
-  if (options === undefined) return;
-  if (options.signal !== undefined) checkSignal("signal", options.signal);
-  if (options.shield !== undefined && typeof options.shield !== "boolean") throw invalid("shield", "a boolean", options.shield);
-  if (options.name !== undefined) checkString("name", options.name);
-  const clock = options.clock;
-  if (clock !== undefined && (typeof clock !== "object" || clock === null || typeof clock.setTimer !== "function")) {
-    throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
-  }
+  if (options?.signal !== undefined) checkSignal("signal", options.signal);
+  if (options?.shield !== undefined) checkBoolean("shield", options.shield);
+  checkNameAndClock(options);
+  return runScope(mode, ms, fn, options?.shield === true ? undefined : options?.signal, options);
 }
 
 /**
@@ -102,8 +110,7 @@ export function moveOnAfter<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
   options?: ScopeOptions,
 ): Promise<T | undefined> {
-  check(ms, fn, options);
-  return runScope(MOVE_ON, ms, fn, options);
+  return deadlineScope(MOVE_ON, ms, fn, options);
 }
 
 /**
@@ -120,8 +127,7 @@ export function moveOnAfter<T>(
  * ```
  */
 export function failAfter<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ScopeOptions): Promise<T> {
-  check(ms, fn, options);
-  return runScope(FAIL, ms, fn, options) as Promise<T>;
+  return deadlineScope(FAIL, ms, fn, options) as Promise<T>;
 }
 
 /**
@@ -139,12 +145,10 @@ export function shield<T>(
   options?: { timeout?: number; clock?: Clock; name?: string },
 ): Promise<T> {
   checkOptions("options", options);
-  const timeout = options?.timeout === undefined ? Infinity : checkDuration("timeout", options.timeout);
-  const scope: ScopeOptions = { shield: true };
-  if (options?.clock !== undefined) scope.clock = options.clock;
-  if (options?.name !== undefined) scope.name = options.name;
-  check(timeout, fn, scope);
-  return runScope(FAIL, timeout, fn, scope) as Promise<T>;
+  const timeout = checkOptionalDuration("timeout", options?.timeout);
+  checkFunction("fn", fn);
+  checkNameAndClock(options);
+  return runScope(FAIL, timeout, fn, undefined, options) as Promise<T>;
 }
 
 const yieldTurn: (resume: () => void) => void =

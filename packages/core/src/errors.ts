@@ -21,8 +21,10 @@ export interface CancelReason {
   readonly task: string | undefined;
 }
 
-function brand(cls: { prototype: object }, code: string): void {
-  Object.defineProperty(cls.prototype, BRAND, { value: code, enumerable: false });
+/** Sets the `name` every instance shows and brands the class (a non-enumerable `code` under BRAND). */
+function define(cls: { prototype: Error }, name: string, brand: PropertyDescriptor): void {
+  cls.prototype.name = name;
+  Object.defineProperty(cls.prototype, BRAND, brand);
 }
 
 function quote(name: string | undefined): string {
@@ -50,20 +52,20 @@ function summaryOf(value: unknown): string {
 }
 
 function cancelMessage(r: CancelReason): string {
-  const where = r.nursery === undefined ? "" : ` (nursery ${quote(r.nursery)})`;
+  const nursery = `nursery ${quote(r.nursery)}`;
+  const where = r.nursery === undefined ? "" : ` (${nursery})`;
+  const task = r.task === undefined ? undefined : `task ${quote(r.task)}`;
   switch (r.source) {
     case "explicit":
-      return r.task !== undefined
-        ? `cancelled: task ${quote(r.task)} was cancelled${where}${detailText(r.detail)}`
-        : `cancelled: ${r.nursery === undefined ? "scope" : `nursery ${quote(r.nursery)}`} was cancelled${detailText(r.detail)}`;
+      return task !== undefined
+        ? `cancelled: ${task} was cancelled${where}${detailText(r.detail)}`
+        : `cancelled: ${r.nursery === undefined ? "scope" : nursery} was cancelled${detailText(r.detail)}`;
     case "signal":
       return `cancelled: received ${String(r.detail)}${where}`;
     case "deadline":
       return `cancelled: deadline of ${String(r.detail)} ms passed${where}`;
     case "sibling-failed":
-      return r.task !== undefined
-        ? `cancelled: sibling task ${quote(r.task)} failed${where}`
-        : `cancelled: the body of nursery ${quote(r.nursery)} failed`;
+      return task !== undefined ? `cancelled: sibling ${task} failed${where}` : `cancelled: the body of ${nursery} failed`;
     case "parent":
       return `cancelled: parent was cancelled${where}${detailText(r.detail)}`;
   }
@@ -103,8 +105,7 @@ export class CancelledError extends Error {
     return brandOf(value) === "ERR_CANCELLED";
   }
 }
-CancelledError.prototype.name = "CancelledError";
-brand(CancelledError, "ERR_CANCELLED");
+define(CancelledError, "CancelledError", { value: "ERR_CANCELLED" });
 
 /**
  * A deadline failed: a nursery's `timeout` or a `failAfter` scope ran out of time before its work
@@ -120,7 +121,7 @@ export class TimeoutError extends Error {
   readonly scope: string | undefined;
 
   constructor(timeout: number, scope?: string, options?: { cause?: unknown }) {
-    super(`${scope === undefined ? "operation" : `${quote(scope)}`} timed out after ${timeout} ms`, options);
+    super(`${quote(scope) || "operation"} timed out after ${timeout} ms`, options);
     this.timeout = timeout;
     this.scope = scope;
   }
@@ -129,8 +130,7 @@ export class TimeoutError extends Error {
     return brandOf(value) === "ERR_TIMEOUT";
   }
 }
-TimeoutError.prototype.name = "TimeoutError";
-brand(TimeoutError, "ERR_TIMEOUT");
+define(TimeoutError, "TimeoutError", { value: "ERR_TIMEOUT" });
 
 /**
  * A nursery failed: its body, a child or a child's cleanup threw. `.errors` lists every real error,
@@ -156,8 +156,7 @@ export class NurseryError extends AggregateError {
     return brandOf(value) === "ERR_NURSERY_FAILED";
   }
 }
-NurseryError.prototype.name = "NurseryError";
-brand(NurseryError, "ERR_NURSERY_FAILED");
+define(NurseryError, "NurseryError", { value: "ERR_NURSERY_FAILED" });
 
 /**
  * Thrown by `spawn()`/`start()` on a nursery that has already finished. Spawn from code that runs
@@ -173,8 +172,7 @@ export class NurseryClosedError extends Error {
     return brandOf(value) === "ERR_NURSERY_CLOSED";
   }
 }
-NurseryClosedError.prototype.name = "NurseryClosedError";
-brand(NurseryClosedError, "ERR_NURSERY_CLOSED");
+define(NurseryClosedError, "NurseryClosedError", { value: "ERR_NURSERY_CLOSED" });
 
 /**
  * `start()` was misused: the task returned or failed before calling `started()` (the rejection of
@@ -196,12 +194,11 @@ export class StartError extends Error {
     return code === "ERR_NOT_STARTED" || code === "ERR_ALREADY_STARTED";
   }
 }
-StartError.prototype.name = "StartError";
-Object.defineProperty(StartError.prototype, BRAND, {
+// Brands an instance with its own `code`: the class has two.
+define(StartError, "StartError", {
   get(this: StartError) {
     return this.code;
   },
-  enumerable: false,
 });
 
 /** One task still running when the shutdown deadline passed. */
@@ -231,8 +228,7 @@ export class ShutdownTimeoutError extends Error {
     return brandOf(value) === "ERR_SHUTDOWN_TIMEOUT";
   }
 }
-ShutdownTimeoutError.prototype.name = "ShutdownTimeoutError";
-brand(ShutdownTimeoutError, "ERR_SHUTDOWN_TIMEOUT");
+define(ShutdownTimeoutError, "ShutdownTimeoutError", { value: "ERR_SHUTDOWN_TIMEOUT" });
 
 /**
  * True when `err` means "this operation was cancelled" rather than "this operation failed":

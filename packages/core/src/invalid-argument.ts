@@ -16,8 +16,7 @@ export function describeValue(value: unknown): string {
   try {
     if (typeof value === "string") shown = JSON.stringify(value);
     else if (typeof value === "function") shown = value.name ? `[function ${value.name}]` : "[function]";
-    else if (typeof value === "symbol" || typeof value === "bigint") shown = value.toString();
-    else if (value === null || typeof value !== "object") shown = String(value);
+    else if (value === null || typeof value !== "object") shown = String(value); // symbols and bigints too
     else if (Array.isArray(value)) shown = `[array(${value.length})]`;
     else shown = `[object ${(value as { constructor?: { name?: string } }).constructor?.name ?? "null-prototype"}]`;
   } catch {

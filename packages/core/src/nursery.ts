@@ -42,7 +42,7 @@ import {
   type TaskOwner,
   type TreeNode,
 } from "./internal/task-impl.js";
-import { checkDuration, checkFunction, checkOptions, checkSignal, checkString, invalid } from "./internal/validate.js";
+import { checkChoice, checkClock, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
 import type { StartContext, Task, TaskContext } from "./task.js";
 
 // ===== Public types =====
@@ -147,17 +147,13 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     const name = options?.name;
     if (name !== undefined) checkString("name", name);
     const order = options?.cancelOrder;
-    if (order !== undefined && order !== "reverse" && order !== "concurrent") {
-      throw invalid("cancelOrder", '"reverse" or "concurrent"', order);
-    }
+    if (order !== undefined) checkChoice("cancelOrder", order, "reverse", "concurrent");
     const clock = options?.clock;
-    if (clock !== undefined && (typeof clock !== "object" || clock === null || typeof clock.setTimer !== "function")) {
-      throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
-    }
+    if (clock !== undefined) checkClock("clock", clock);
     const signal = options?.signal;
     if (signal !== undefined) checkSignal("signal", signal);
-    this.#grace = options?.childGrace === undefined ? Infinity : checkDuration("childGrace", options.childGrace);
-    this.#timeout = options?.timeout === undefined ? Infinity : checkDuration("timeout", options.timeout);
+    this.#grace = checkOptionalDuration("childGrace", options?.childGrace);
+    this.#timeout = checkOptionalDuration("timeout", options?.timeout);
     this.name = name ?? "nursery";
     this.clock = clock ?? realClock;
     this.#concurrent = order === "concurrent";
@@ -221,7 +217,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   // ===== Spawning =====
 
   spawn<T>(fn: (task: TaskContext) => T | PromiseLike<T>, options?: { name?: string }): Task<T> {
-    if (typeof fn !== "function") throw invalid("fn", "a function", fn);
+    checkFunction("fn", fn);
     const name = this.#checkSpawn(options);
     const index = ++this.#spawned; // counts every spawn, so `task-<n>` is the nth child
     const task = new TaskImpl<T>(this, fn, name ?? index);

@@ -33,6 +33,10 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
   );
 }
 
+function hasSignal(source: unknown): source is { readonly signal: unknown } {
+  return typeof source === "object" && source !== null && "signal" in source;
+}
+
 /**
  * The reason `source` was cancelled, or `undefined` while it is not. Adapters call it first so an
  * operation on an already-cancelled source rejects at once, doing nothing.
@@ -40,7 +44,7 @@ export function isAbortSignal(value: unknown): value is AbortSignal {
 export function cancelReasonOf(source: Cancellable): unknown {
   if (source instanceof TaskImpl) return source.cancelReason;
   if (isAbortSignal(source)) return source.aborted ? source.reason : undefined;
-  if (typeof source === "object" && source !== null && "signal" in source) return cancelReasonOf(source.signal);
+  if (hasSignal(source)) return cancelReasonOf(source.signal);
   throw invalid("source", "an AbortSignal or a task", source);
 }
 
@@ -72,12 +76,8 @@ export function onCancel(source: Cancellable, callback: (reason: unknown) => voi
     }
     return source.addHook(callback);
   }
-  const signal = isAbortSignal(source)
-    ? source
-    : typeof source === "object" && source !== null && "signal" in source
-      ? source.signal
-      : undefined;
-  if (signal === undefined || !isAbortSignal(signal)) throw invalid("source", "an AbortSignal or a task", source);
+  const signal = isAbortSignal(source) ? source : hasSignal(source) ? source.signal : undefined;
+  if (!isAbortSignal(signal)) throw invalid("source", "an AbortSignal or a task", source);
   if (signal.aborted) {
     callback(signal.reason);
     return noop;

@@ -35,10 +35,10 @@ import { inspect } from "node:util";
 import { Worker } from "node:worker_threads";
 import { CancelledError, NurseryError, ShutdownTimeoutError, isCancellation } from "./errors.js";
 import { closeLocator, locate } from "./internal/locate.js";
-import { checkDuration, checkFunction, checkOptions, invalid } from "./internal/validate.js";
+import { checkBoolean, checkChoice, checkDuration, checkFunction, checkOptions, invalid } from "./internal/validate.js";
 import { NurseryImpl } from "./nursery.js";
 import type { TaskContext } from "./task.js";
-import { dumpTree, listRunning } from "./tree.js";
+import { render } from "./tree.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {
@@ -64,14 +64,12 @@ type Remove = () => void;
 
 function listen(event: string, listener: (arg: unknown) => void): Remove {
   process.on(event, listener);
-  return () => {
-    process.removeListener(event, listener);
-  };
+  return () => process.removeListener(event, listener);
 }
 
-function signalNumber(sig: string): number {
-  const n = (constants.signals as Record<string, number | undefined>)[sig];
-  return n ?? 2;
+/** 128 + the signal's number: the exit code a shell reports for a process killed by it. */
+function signalExitCode(sig: string): number {
+  return 128 + ((constants.signals as Record<string, number | undefined>)[sig] ?? 2);
 }
 
 function write(text: string): void {
@@ -87,8 +85,8 @@ function leaves(err: unknown, out: unknown[] = []): unknown[] {
 
 function exitCodeOf(errors: readonly unknown[]): number {
   for (const e of errors) {
-    const code = (e as { exitCode?: unknown } | null)?.exitCode;
-    if (typeof code === "number" && Number.isInteger(code) && code > 0 && code < 256) return code;
+    const code = (e as { exitCode?: number } | null)?.exitCode as number;
+    if (Number.isInteger(code) && code > 0 && code < 256) return code;
   }
   return 1;
 }
@@ -98,24 +96,21 @@ function printErrors(errors: readonly unknown[]): void {
   for (const e of errors) write(inspect(e, { depth: 6 }));
 }
 
-const WATCHDOG_SOURCE = `
-const { workerData, parentPort } = require("node:worker_threads");
-const { Session } = require("node:inspector");
-const { beat, ms, hook } = workerData;
-let last = Atomics.load(beat, 0);
-let since = Date.now();
-const timer = setInterval(() => {
-  const now = Atomics.load(beat, 0);
-  if (now !== last) { last = now; since = Date.now(); return; }
-  if (Date.now() - since < ms) return;
-  clearInterval(timer);
-  // Connect only now: a connected session would make Node wait for it at exit.
-  const session = new Session();
-  session.connectToMainThread();
-  session.post("Runtime.evaluate", { expression: "globalThis[Symbol.for(" + JSON.stringify(hook) + ")]?.()" }, () => session.disconnect());
-}, Math.max(10, ms / 4));
-parentPort.on("message", () => { clearInterval(timer); process.exit(0); });
-`;
+// The watchdog Worker's source, run with `eval: true`, so no minifier reaches it and it is written
+// short. workerData is the heartbeat. Every WATCHDOG_MS/4 it reads the heartbeat; once it has not
+// moved for WATCHDOG_MS, the main thread's loop is blocked: the watchdog stops, connects an
+// inspector session to the main thread (only now: a connected session would make Node wait for it
+// at exit), and calls the HOOK there. Any message from the main thread stops it.
+const WATCHDOG_SOURCE = `const{workerData:beat,parentPort}=require("node:worker_threads");
+let last=Atomics.load(beat,0),since=Date.now(),timer=setInterval(()=>{
+const now=Atomics.load(beat,0);
+if(now!==last){last=now;since=Date.now()}else if(Date.now()-since>=${WATCHDOG_MS}){
+clearInterval(timer);
+const session=new(require("node:inspector").Session);
+session.connectToMainThread();
+session.post("Runtime.evaluate",{expression:'globalThis[Symbol.for("${HOOK}")]?.()'},()=>session.disconnect())}
+},${WATCHDOG_MS / 4});
+parentPort.on("message",()=>{clearInterval(timer);process.exit(0)})`;
 
 /**
  * Runs `main` as the root task of the process and owns the process's signals and exit code.
@@ -152,12 +147,9 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
     throw invalid("signals", "an array of signal names other than SIGKILL and SIGSTOP", signals);
   }
   const shutdownTimeout = checkDuration("shutdownTimeout", options?.shutdownTimeout ?? 10_000);
-  const second = options?.onSecondSignal ?? "force";
-  if (second !== "force" && second !== "ignore") throw invalid("onSecondSignal", '"force" or "ignore"', second);
-  const exit = options?.exit ?? true;
-  if (typeof exit !== "boolean") throw invalid("exit", "a boolean", exit);
-  const catchUncaught = options?.catchUncaught ?? true;
-  if (typeof catchUncaught !== "boolean") throw invalid("catchUncaught", "a boolean", catchUncaught);
+  const second = checkChoice("onSecondSignal", options?.onSecondSignal ?? "force", "force", "ignore");
+  const exit = checkBoolean("exit", options?.exit ?? true);
+  const catchUncaught = checkBoolean("catchUncaught", options?.catchUncaught ?? true);
 
   const outside = new AbortController();
   const root = new NurseryImpl({ name: options?.name ?? "main", signal: outside.signal });
@@ -172,7 +164,11 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   let resolveRun: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveRun = resolve));
 
-  const tree = (): string => dumpTree(root, { locate });
+  const tree = (): string => render(root, locate).lines.join("\n");
+
+  const restoreDefaults = (): void => {
+    for (const remove of removers.splice(0)) remove();
+  };
 
   const finish = (code: number, force: boolean): void => {
     if (finished) return;
@@ -180,29 +176,21 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
     // On success with exit: true the signal listeners stay until the process exits: a signal that
     // libuv already took in cannot be re-delivered once its listener is gone, so removing them here
     // could lose a Ctrl+C pressed just as main finished. Signal listeners do not keep the loop alive.
-    const draining = exit && !force && code === 0;
-    if (!draining) for (const remove of removers.splice(0)) remove();
+    if (!exit || force || code !== 0) restoreDefaults();
+    // Clearing an unset timer (undefined) is a no-op.
     clearInterval(keepAlive);
-    if (shutdownTimer !== undefined) clearTimeout(shutdownTimer);
-    if (heartbeat !== undefined) clearInterval(heartbeat);
-    if (watchdog !== undefined) {
-      watchdog.postMessage("stop");
-      watchdog.unref();
-    }
+    clearTimeout(shutdownTimer);
+    clearInterval(heartbeat);
+    watchdog?.postMessage("stop");
+    watchdog?.unref();
     delete (globalThis as Record<symbol, unknown>)[Symbol.for(HOOK)];
     closeLocator();
-    if (!exit) {
-      resolveRun(code);
-      return;
+    if (exit) {
+      if (force || code !== 0) process.exit(code);
+      // Success: let the event loop drain, as a program without run() would.
+      process.exitCode = 0;
     }
-    if (force || code !== 0) process.exit(code);
-    // Success: let the event loop drain, as a program without run() would.
-    process.exitCode = 0;
     resolveRun(code);
-  };
-
-  const restoreDefaults = (): void => {
-    for (const remove of removers.splice(0)) remove();
   };
 
   const startWatchdog = (): void => {
@@ -216,7 +204,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
       };
       heartbeat = setInterval(() => Atomics.add(beat, 0, 1), WATCHDOG_MS / 6);
       heartbeat.unref();
-      watchdog = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { beat, ms: WATCHDOG_MS, hook: HOOK } });
+      watchdog = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: beat });
       watchdog.unref();
       watchdog.on("error", () => restoreDefaults());
     } catch {
@@ -228,7 +216,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   const onSignal = (sig: NodeJS.Signals): void => {
     if (finished) {
       // Main finished and the loop is draining: the signal still decides the exit code.
-      process.exit(128 + signalNumber(sig));
+      process.exit(signalExitCode(sig));
     }
     if (received === undefined) {
       received = sig;
@@ -241,13 +229,13 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
     }
     if (second === "ignore") return;
     write(`received ${sig} again, exiting now; still running:\n${tree()}`);
-    finish(128 + signalNumber(sig), true);
+    finish(signalExitCode(sig), true);
   };
 
   const onShutdownTimeout = (): void => {
-    const error = new ShutdownTimeoutError(shutdownTimeout, listRunning(root, locate));
-    // The same renderer as the second signal's report; `error.stragglers` has the flat list.
-    write(`${error.message}:\n${tree()}`);
+    // The same rendering as the second signal's report; `error.stragglers` has the flat list.
+    const { lines, tasks } = render(root, locate);
+    write(`${new ShutdownTimeoutError(shutdownTimeout, tasks).message}:\n${lines.join("\n")}`);
     finish(1, true);
   };
 
@@ -272,20 +260,17 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   }
 
   root.spawn(main, { name: "main" });
+  // `real`: the errors to print, none when main and its tasks succeeded or were cancelled.
+  const end = (real: unknown[], rejected: boolean): void => {
+    printErrors(real);
+    const errors = real.length > 0 ? real : uncaught;
+    if (errors !== undefined) finish(exitCodeOf(errors), true);
+    else if (received !== undefined || rejected) finish(signalExitCode(received ?? "SIGINT"), true);
+    else finish(0, false);
+  };
   root[Symbol.asyncDispose]().then(
-    () => {
-      if (uncaught !== undefined) finish(exitCodeOf(uncaught), true);
-      else if (received !== undefined) finish(128 + signalNumber(received), true);
-      else finish(0, false);
-    },
-    (err: unknown) => {
-      const real = isCancellation(err) ? [] : leaves(err);
-      if (real.length > 0) {
-        printErrors(real);
-        finish(exitCodeOf(real), true);
-      } else if (uncaught !== undefined) finish(exitCodeOf(uncaught), true);
-      else finish(128 + signalNumber(received ?? "SIGINT"), true);
-    },
+    () => end([], false),
+    (err: unknown) => end(isCancellation(err) ? [] : leaves(err), true),
   );
   return done;
 }

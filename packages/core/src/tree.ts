@@ -18,39 +18,55 @@ export function formatAge(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.floor(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, "0")} min`;
+  const min = Math.floor(s / 60);
+  return s < 3600 ? `${min} min ${twoDigits(s % 60)} s` : `${Math.floor(min / 60)} h ${twoDigits(min % 60)} min`;
 }
 
-function taskLine(task: TaskImpl<unknown>, locate: TreeOptions["locate"]): string {
-  const state = task.cancelReason !== undefined && task.code === 0 ? "cancelling" : task.state;
-  const site = locate?.(task.fn);
-  const age = formatAge(task.nursery.clock.now() - task.born);
-  return `${task.name} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`;
+function twoDigits(n: number): string {
+  return String(n).padStart(2, "0");
 }
 
-function walk(node: TreeNode, prefix: string, out: string[], locate: TreeOptions["locate"]): void {
-  const entries: Array<TreeNode | TaskImpl<unknown>> = [...(node.bodyOwner.inner ?? [])];
-  for (const child of node.children) entries.push(child as TaskImpl<unknown>);
-  entries.forEach((entry, i) => {
-    const last = i === entries.length - 1;
-    const branch = last ? "└─ " : "├─ ";
-    const next = prefix + (last ? "   " : "│  ");
-    if (entry instanceof TaskImpl) {
-      out.push(prefix + branch + taskLine(entry, locate));
-      for (const inner of entry.inner ?? []) {
-        out.push(next + "└─ " + nurseryLine(inner));
-        walk(inner, next + "   ", out, locate);
-      }
-    } else {
-      out.push(prefix + branch + nurseryLine(entry));
-      walk(entry, next, out, locate);
-    }
-  });
+/** A tree as text, and its running tasks as a flat list (what a ShutdownTimeoutError lists). */
+interface Rendering {
+  readonly lines: string[];
+  readonly tasks: Straggler[];
 }
 
 function nurseryLine(node: TreeNode): string {
   return `${node.name} (nursery${node.cancelRequested ? ", cancelling" : ""})`;
+}
+
+/** Renders what runs under `node`: its body's nurseries, then its tasks, each followed by its nurseries. */
+function walk(node: TreeNode, prefix: string, path: string, out: Rendering, locate: TreeOptions["locate"]): void {
+  const entries: Array<TreeNode | TaskImpl<unknown>> = [...(node.bodyOwner.inner ?? []), ...(node.children as TaskImpl<unknown>[])];
+  entries.forEach((entry, i) => {
+    const last = i === entries.length - 1;
+    const branch = prefix + (last ? "└─ " : "├─ ");
+    const next = prefix + (last ? "   " : "│  ");
+    const entryPath = `${path}/${entry.name}`;
+    if (entry instanceof TaskImpl) {
+      const site = locate?.(entry.fn);
+      const state = entry.cancelReason !== undefined && entry.code === 0 ? "cancelling" : entry.state;
+      const age = formatAge(entry.nursery.clock.now() - entry.born);
+      out.lines.push(`${branch}${entry.name} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`);
+      out.tasks.push({ path: entryPath, site });
+      // A task's nurseries are drawn as its last children, each with "└─ ".
+      for (const inner of entry.inner ?? []) {
+        out.lines.push(next + "└─ " + nurseryLine(inner));
+        walk(inner, next + "   ", `${entryPath}/${inner.name}`, out, locate);
+      }
+    } else {
+      out.lines.push(branch + nurseryLine(entry));
+      walk(entry, next, entryPath, out, locate);
+    }
+  });
+}
+
+/** The tree under `root` and its running tasks, depth-first; `run()` prints the one and lists the other. */
+export function render(root: Nursery, locate?: TreeOptions["locate"]): Rendering {
+  const out: Rendering = { lines: [nurseryLine(root as unknown as TreeNode)], tasks: [] };
+  walk(root as unknown as TreeNode, "", root.name, out, locate);
+  return out;
 }
 
 /**
@@ -73,22 +89,5 @@ export function dumpTree(root: Nursery, options?: TreeOptions): string {
   }
   checkOptions("options", options);
   if (options?.locate !== undefined) checkFunction("locate", options.locate);
-  const out = [nurseryLine(root as unknown as TreeNode)];
-  walk(root as unknown as TreeNode, "", out, options?.locate);
-  return out.join("\n");
-}
-
-/** Every running task under `root`, depth-first, with its path of names. */
-export function listRunning(root: Nursery, locate?: TreeOptions["locate"]): Straggler[] {
-  const out: Straggler[] = [];
-  const visit = (node: TreeNode, path: string): void => {
-    for (const inner of node.bodyOwner.inner ?? []) visit(inner, `${path}/${inner.name}`);
-    for (const child of node.children) {
-      const task = child as TaskImpl<unknown>;
-      out.push({ path: `${path}/${task.name}`, site: locate?.(task.fn) });
-      for (const inner of task.inner ?? []) visit(inner, `${path}/${task.name}/${inner.name}`);
-    }
-  };
-  visit(root as unknown as TreeNode, root.name);
-  return out;
+  return render(root, options?.locate).lines.join("\n");
 }

@@ -20,8 +20,8 @@ function scriptUrls(s: Session): Map<string, string> {
     const found = new Map<string, string>();
     s.on("Debugger.scriptParsed", (m) => found.set(m.params.scriptId, m.params.url));
     // Enabling the debugger replays scriptParsed for every loaded script, synchronously.
-    s.post("Debugger.enable", () => undefined);
-    s.post("Debugger.disable", () => undefined);
+    s.post("Debugger.enable");
+    s.post("Debugger.disable");
     urls = found;
   }
   return urls;
@@ -42,7 +42,7 @@ export function locate(fn: Function): string | undefined {
         const internal = props?.internalProperties?.find((p) => p.name === "[[FunctionLocation]]");
         location = internal?.value?.value as typeof location;
       });
-      s.post("Runtime.releaseObject", { objectId: id }, () => undefined);
+      s.post("Runtime.releaseObject", { objectId: id });
     });
     delete (globalThis as Record<symbol, unknown>)[KEY];
     if (location === undefined) return undefined;
