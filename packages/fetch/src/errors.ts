@@ -79,19 +79,32 @@ HttpError.prototype.name = "HttpError";
 Object.defineProperty(HttpError.prototype, BRAND, { value: "ERR_HTTP_STATUS", enumerable: false });
 
 /**
- * A response body was read after the task that fetched it had ended. A response lives only as long
- * as its task: when the task returns, the request is over. Read (or cancel) the body inside the task,
- * and return the data rather than the `Response`.
+ * A request or its response body outlived the task that owns it. A request lives only as long as
+ * its task: once the task has returned, nothing more is sent and no more of the body is read. Two
+ * cases, told apart by {@link TaskEndedError.phase}:
  *
- * Not a cancellation (`isCancellation()` is false): it points at a bug in the caller. A body read
- * after the task was *cancelled* rejects with the task's `CancelledError` instead.
+ * - `"send"`: `fetch(task, ...)` was called with a task that had already returned (a task context
+ *   captured in a closure and used later), or a call the task did not await was still waiting for
+ *   a limiter slot or a retry backoff when it returned. Nothing was sent: the server never saw the
+ *   request (or the retry), and no slot, timer or listener is kept. Fetch inside the task, and
+ *   await the call there.
+ * - `"read"`: the response body was read after the task returned. The request was sent; it is
+ *   aborted now. Read (or cancel) the body inside the task, and return the data rather than the
+ *   `Response`.
+ *
+ * Not a cancellation (`isCancellation()` is false): it points at a bug in the caller. A task that
+ * was *cancelled* rejects with its own `CancelledError` instead, in both cases.
  *
  * @example
  * ```ts
  * // Wrong: the body outlives the task.
  * const res = await n.spawn((task) => fetch(task, url));
- * await res.text(); // rejects with TaskEndedError
- * // Right: read it inside.
+ * await res.text(); // rejects with TaskEndedError, phase "read"
+ * // Wrong: the task's context outlives the task.
+ * let saved!: TaskContext;
+ * await n.spawn((task) => void (saved = task));
+ * await fetch(saved, url); // rejects with TaskEndedError, phase "send": nothing is sent
+ * // Right: fetch and read inside.
  * const text = await n.spawn(async (task) => (await fetch(task, url)).text());
  * ```
  */
@@ -100,17 +113,28 @@ export class TaskEndedError extends Error {
   readonly code = "ERR_TASK_ENDED" as const;
   /** The request method, e.g. `"GET"`. */
   readonly method: string;
-  /** The requested URL. */
+  /** The requested URL (for `"read"`, the response's URL, after redirects). */
   readonly url: string;
   /** The name of the task that ended, when it has one. */
   readonly task: string | undefined;
+  /**
+   * What was refused: `"send"`, the request itself, before anything reached the server (the call
+   * came, or its wait for a limiter slot or a retry ended, after the task returned); `"read"`, a
+   * read of the response body, after the request was sent.
+   */
+  readonly phase: "send" | "read";
 
-  constructor(method: string, url: string, task: string | undefined) {
-    const who = task === undefined ? "the task that fetched it" : `task "${task}"`;
-    super(`cannot read the body of ${method} ${url}: ${who} has ended; read the body inside the task`);
+  constructor(method: string, url: string, task: string | undefined, phase: "send" | "read" = "read") {
+    const named = task === undefined ? undefined : `task "${task}"`;
+    super(
+      phase === "send"
+        ? `cannot send ${method} ${url}: ${named ?? "the task that owns it"} has ended; fetch inside the task and await it there`
+        : `cannot read the body of ${method} ${url}: ${named ?? "the task that fetched it"} has ended; read the body inside the task`,
+    );
     this.method = method;
     this.url = url;
     this.task = task;
+    this.phase = phase;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {

@@ -8,12 +8,25 @@
 // deadline's TimeoutError, whichever came first), never with whatever undici made of it. Only an
 // attempt's own `timeout` is reported as that attempt's TimeoutError, and only while the operation
 // itself is not aborted: a cancelled task never sees a timeout.
+//
+// Lifetime: nothing is sent on behalf of an owner that has ended (its `state` is no longer
+// "running"). The call checks it right after its arguments and the "already cancelled" checks,
+// before the operation exists; the attempt loop checks again before and after each wait for a
+// limiter slot. So a call the task did not await, still waiting for a slot or sleeping through a
+// backoff when the task returned, rejects with TaskEndedError instead of sending later. The wait
+// itself is not cut short: core has no public end-of-task notification (onCancel hooks run on
+// cancellation only, and a task that has returned is never cancelled), and the alternatives cost
+// more than they save: a timer polling `state`, or a reaction on the task's promise per wait, which
+// cannot be removed and so piles up on a long-lived task. The wait ends anyway (a slot frees, the
+// backoff passes, the `deadline` passes, or the owner is cancelled), and a slot handed to an ended
+// owner goes straight to the next waiter.
 import { cancelReasonOf, realClock, TimeoutError, type Clock, type TaskState } from "@nursery/core";
 import { sleep } from "@nursery/timers";
 import type { Limiter } from "./limiter.js";
 import type { RetryOptions } from "./retry.js";
+import { TaskEndedError } from "./errors.js";
 import { bindResponse, toHttpError } from "./internal/body.js";
-import { Operation } from "./internal/operation.js";
+import { hasEnded, Operation } from "./internal/operation.js";
 import { parseRetryAfter, retryPolicy, type RetryPolicy } from "./internal/retry-policy.js";
 import {
   checkBoolean,
@@ -36,8 +49,9 @@ export interface FetchTask {
   /** Named in errors. */
   readonly name?: string;
   /**
-   * When present and no longer `"running"`, the owner has ended and the body is no longer
-   * readable. Core's tasks carry it.
+   * When present and no longer `"running"`, the owner has ended: `fetch` rejects with
+   * `TaskEndedError` instead of sending, and a response body is no longer readable. Core's tasks
+   * carry it; without it, the owner lives as long as its signal.
    */
   readonly state?: TaskState;
 }
@@ -88,6 +102,8 @@ const OWN_KEYS = ["signal", "extraSignal", "timeout", "deadline", "retry", "limi
 interface Prepared {
   /** The owner's cancellation reason when it is already cancelled. */
   readonly cancelled: unknown;
+  /** What to reject with, sending nothing, when the owner has already ended. */
+  readonly ended: TaskEndedError | undefined;
   readonly url: URL;
   readonly method: string;
   readonly requestInit: RequestInit;
@@ -113,7 +129,12 @@ const noop = (): void => {};
  *   on the task's signal are released when the body is done.
  * - Errors: network failures reject like the platform `fetch` (a `TypeError`), after any retries;
  *   `timeout` and `deadline` reject with core's `TimeoutError`; `throwHttpErrors` rejects non-2xx
- *   statuses with `HttpError`. Reading the body after the task returned rejects with `TaskEndedError`.
+ *   statuses with `HttpError`.
+ * - Lifetime: a task that has already returned (a context captured in a closure and used later)
+ *   makes the call reject at once with `TaskEndedError` (`phase: "send"`), sending nothing; so
+ *   does a call still waiting for a limiter slot or a retry backoff when its task returned, once
+ *   that wait ends. Reading the body after the task returned rejects with `TaskEndedError`
+ *   (`phase: "read"`).
  * - Cancellation: if the task's signal (or `extraSignal`) is already aborted, rejects at once with
  *   its `reason` and sends nothing. If it aborts later, the request is aborted (the server sees the
  *   connection close), no retry is made, and the call, or the body read in progress, rejects with
@@ -147,6 +168,7 @@ export function fetch(task: FetchTask, input: FetchInput, init?: FetchInit): Pro
   if (prepared.cancelled !== undefined) return Promise.reject(prepared.cancelled);
   const extraSignal = prepared.extraSignal;
   if (extraSignal?.aborted) return Promise.reject(extraSignal.reason);
+  if (prepared.ended !== undefined) return Promise.reject(prepared.ended);
   let op: Operation;
   try {
     op = new Operation(task, extraSignal, prepared.clock, prepared.deadline, `fetch ${prepared.method} ${prepared.url.href}`);
@@ -160,9 +182,14 @@ export function fetch(task: FetchTask, input: FetchInput, init?: FetchInit): Pro
 }
 
 async function send(op: Operation, p: Prepared): Promise<Response> {
+  const notSent = (): TaskEndedError => new TaskEndedError(p.method, p.url.href, op.owner.name, "send");
   for (let retry = 0; ; retry++) {
-    if (p.limiter !== undefined) op.hold(await p.limiter.acquire({ signal: op.signal, host: p.url.host }));
-    if (op.signal.aborted) throw op.signal.reason;
+    // Before the wait for a slot, the owner may have ended during the backoff; after it, during the wait.
+    if (op.stopIfEnded(notSent)) throw op.signal.reason;
+    if (p.limiter !== undefined) {
+      op.hold(await p.limiter.acquire({ signal: op.signal, host: p.url.host }));
+      if (op.stopIfEnded(notSent)) throw op.signal.reason;
+    }
     // A Request that cannot be built (a body on GET, a bad header) throws here and is not retried.
     const { attempt, request } = op.startAttempt(p.url, p.requestInit);
     const timeout = p.timeout;
@@ -235,6 +262,7 @@ function prepare(task: FetchTask, input: FetchInput, init: FetchInit | undefined
     throw invalid("init.method", "a string", options.method);
   }
   const method = (options.method ?? "GET").toUpperCase();
+  const ended = hasEnded(task) ? new TaskEndedError(method, url.href, task.name, "send") : undefined;
   const requestInit: Record<string, unknown> = { ...options };
   for (const key of OWN_KEYS) delete requestInit[key];
   const body: unknown = options.body;
@@ -244,6 +272,7 @@ function prepare(task: FetchTask, input: FetchInput, init: FetchInit | undefined
   );
   return {
     cancelled,
+    ended,
     url,
     method,
     requestInit,

@@ -90,3 +90,24 @@ describe("HttpError", () => {
     expect(err instanceof TaskEndedError).toBe(false);
   });
 });
+
+describe("TaskEndedError", () => {
+  it("says what was refused: a send before anything went out, or a body read; a body read by default", () => {
+    const send = new TaskEndedError("GET", "http://example.com/a", "crawl", "send");
+    expect(send).toMatchObject({ name: "TaskEndedError", code: "ERR_TASK_ENDED", phase: "send", method: "GET", url: "http://example.com/a", task: "crawl" });
+    expect(send.message).toBe('cannot send GET http://example.com/a: task "crawl" has ended; fetch inside the task and await it there');
+    expect(new TaskEndedError("POST", "http://example.com/b", undefined, "send").message).toBe(
+      "cannot send POST http://example.com/b: the task that owns it has ended; fetch inside the task and await it there",
+    );
+    const read = new TaskEndedError("GET", "http://example.com/a", "crawl");
+    expect(read.phase).toBe("read");
+    expect(read.message).toBe('cannot read the body of GET http://example.com/a: task "crawl" has ended; read the body inside the task');
+    expect(new TaskEndedError("GET", "http://example.com/a", undefined, "read").message).toBe(
+      "cannot read the body of GET http://example.com/a: the task that fetched it has ended; read the body inside the task",
+    );
+    expect(isCancellation(send)).toBe(false);
+    expect(send instanceof HttpError).toBe(false);
+    const foreign = Object.create(Object.getPrototypeOf(send) as object) as object;
+    expect(foreign instanceof TaskEndedError).toBe(true);
+  });
+});

@@ -233,7 +233,7 @@ describe("fetch", () => {
     expect(limiter.active).toBe(1); // the request is still live
     const err: unknown = await res.text().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskEndedError);
-    expect(err).toMatchObject({ code: "ERR_TASK_ENDED", task: "leaky", method: "GET", url: srv.url("/kept") });
+    expect(err).toMatchObject({ code: "ERR_TASK_ENDED", phase: "read", task: "leaky", method: "GET", url: srv.url("/kept") });
     expect((err as Error).message).toBe(
       `cannot read the body of GET ${srv.url("/kept")}: task "leaky" has ended; read the body inside the task`,
     );

@@ -430,20 +430,31 @@ describe("fetch: already aborted, cancelled or ended", () => {
     expect([limiter.active, limiter.waiting]).toEqual([0, 0]);
   });
 
-  it("a task that already returned (documented): the response comes, its body rejects with TaskEndedError, the slot is given back", async () => {
+  it("a task that already returned: rejects with TaskEndedError before the clock, the limiter or the network is touched", async () => {
     const srv = await start();
     const limiter = new Limiter({ limit: 1 });
+    const held = await limiter.acquire(); // a full limiter: the call must not even queue
+    const broken: Clock = { now: () => 0, setTimer: () => { throw new Error("clock touched"); }, clearTimer: () => {} };
+    const extra = new AbortController();
     let ended!: TaskContext;
     await nursery((n) => {
       n.spawn((task) => {
         ended = task;
       });
     });
-    const res = await fetch(ended, srv.url(), { limiter });
-    expect(limiter.active).toBe(1);
-    const err = await refused(() => res.text());
-    expect(err).toBeInstanceOf(TaskEndedError);
-    expect([limiter.active, limiter.waiting]).toEqual([0, 0]);
+    const inits: FetchInit[] = [
+      {},
+      { limiter, clock: broken, deadline: 10, timeout: 10, retry: 3, extraSignal: extra.signal },
+    ];
+    for (const init of inits) {
+      const err = await refused(() => fetch(ended, srv.url(), init));
+      expect(err).toBeInstanceOf(TaskEndedError);
+      expect(err).toMatchObject({ phase: "send", task: ended.name, url: srv.url() });
+    }
+    expect(srv.count).toBe(0);
+    expect([limiter.active, limiter.waiting]).toEqual([1, 0]);
+    expect(listeners(extra.signal)).toBe(0);
+    held.release();
   });
 });
 

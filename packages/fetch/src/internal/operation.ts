@@ -35,6 +35,16 @@ export interface Owner {
   readonly state?: string;
 }
 
+/**
+ * True when `owner` exposes a `state` (core's tasks do) that is no longer `"running"`: it has
+ * returned, and nothing more may be sent or read on its behalf. An owner without `state` (a
+ * `Nursery`, a bare `{ signal }`) lives as long as its signal.
+ */
+export function hasEnded(owner: Owner): boolean {
+  const state = owner.state;
+  return typeof state === "string" && state !== "running";
+}
+
 export class Operation {
   /** Aborts once, with the first of: the task's reason, `extraSignal`'s reason, the deadline's TimeoutError. */
   readonly #controller = new AbortController();
@@ -132,18 +142,22 @@ export class Operation {
   }
 
   /**
+   * Aborts the operation with `ended()` when its owner has returned (see `hasEnded`), giving back
+   * its slot, listeners and deadline timer. True when the operation is aborted, now or before: it
+   * may not go on (send the next attempt, read the body), and `signal.reason` says why.
+   */
+  stopIfEnded(ended: () => unknown): boolean {
+    if (!this.signal.aborted && hasEnded(this.owner)) this.abort(ended());
+    return this.signal.aborted;
+  }
+
+  /**
    * Why the response body may no longer be read, if it may not: the operation's abort reason (the
    * task's own `CancelledError` when it was cancelled), or `ended()` when the owning task has
-   * returned, in which case the operation is aborted with that error first.
+   * returned (see `stopIfEnded`).
    */
   stopReason(ended: () => unknown): unknown {
-    if (this.signal.aborted) return this.signal.reason;
-    const state = this.owner.state;
-    if (typeof state === "string" && state !== "running") {
-      this.abort(ended());
-      return this.signal.reason;
-    }
-    return undefined;
+    return this.stopIfEnded(ended) ? this.signal.reason : undefined;
   }
 
   /** Releases the listeners, the deadline timer and the limiter slot. Idempotent. */
