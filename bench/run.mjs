@@ -171,7 +171,7 @@ async function main() {
         .map((spec) => {
           const samples = spec.result ? [spec.result] : [];
           if (spec.error) failures++;
-          const row = { row: spec.row, impl: spec.impl, entry: spec.entry, samples, error: spec.error };
+          const row = { row: spec.row, impl: spec.impl, entry: spec.entry ?? `@nursery/core without ${spec.without.join(", ")}`, samples, error: spec.error };
           return { ...row, metrics: samples.length ? summarizeRow(row, scenario) : undefined };
         });
     } else {
