@@ -4,7 +4,8 @@
 // deadline and the outer signal; a rejection is swallowed (moveOnAfter) or turned into a
 // TimeoutError (failAfter) only when the scope's own deadline was that first reason. An outer
 // cancellation passes through untouched, so `failAfter` inside a cancelled nursery rethrows the
-// nursery's CancelledError, never a TimeoutError.
+// nursery's CancelledError, never a TimeoutError. When both fired (the deadline first, then the
+// outer signal before `fn` settled), the outer one wins: the outermost cancelled scope catches.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, isCancellation } from "./errors.js";
 import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
@@ -54,6 +55,9 @@ async function runScope<T>(
     return await fn(controller.signal);
   } catch (err) {
     if (deadline !== undefined && controller.signal.reason === deadline && isOwn(err, deadline)) {
+      // The outer signal aborted too, after the deadline: the outermost scope catches (as in trio),
+      // so the outer cancellation passes through instead of being swallowed or becoming a timeout.
+      if (outer?.aborted === true) throw outer.reason;
       if (mode === MOVE_ON) return undefined;
       throw new TimeoutError(ms, name, { cause: err });
     }

@@ -143,11 +143,16 @@ export class NurseryError extends AggregateError {
   /** Name of the nursery that failed. */
   readonly nursery: string;
 
-  constructor(errors: readonly unknown[], nursery: string) {
+  /**
+   * @param options.cause - The nursery's own `TimeoutError` when its `timeout` had passed as the
+   *   errors happened, so the deadline is not lost behind them.
+   */
+  constructor(errors: readonly unknown[], nursery: string, options?: { cause?: unknown }) {
     const summary = summaryOf(errors[0]);
     super(
       errors,
       `nursery "${nursery}" failed with ${errors.length} error${errors.length === 1 ? "" : "s"}: ${summary}${errors.length > 1 ? " (and more)" : ""}`,
+      options?.cause === undefined ? undefined : options,
     );
     this.nursery = nursery;
   }

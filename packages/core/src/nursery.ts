@@ -413,17 +413,25 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
       this.clock.clearTimer(this.#graceTimer);
       this.#graceTimer = undefined;
     }
-    if (this.#outside !== undefined) {
-      this.#outside.removeEventListener("abort", this);
+    const outside = this.#outside;
+    if (outside !== undefined) {
+      outside.removeEventListener("abort", this);
       this.#outside = undefined;
     }
     this.#parent?.inner?.delete(this);
     this.#parent = undefined;
+    // A cancellation from outside that came after another cause (the timeout, cancel()) still
+    // wins over it: the outermost cancelled scope catches, so the caller sees its own reason.
+    const outer = this.#cause === BY_OUTSIDE ? this.#reason : outside?.aborted === true ? this.#fromOutside(outside.reason) : undefined;
+    const timedOut = this.#cause === BY_TIMEOUT ? new TimeoutError(this.#timeout, this.name) : undefined;
     const errors = this.#errors;
     let outcome: { ok: boolean; value: unknown };
-    if (errors !== undefined) outcome = { ok: false, value: new NurseryError(errors, this.name) };
-    else if (this.#cause === BY_TIMEOUT) outcome = { ok: false, value: new TimeoutError(this.#timeout, this.name) };
-    else if (this.#cause === BY_OUTSIDE) outcome = { ok: false, value: this.#reason };
+    // Real errors win. When the nursery's own deadline had passed, its TimeoutError is kept as the
+    // cause. An outer cancellation is not: the enclosing nursery reads an error whose cause is its
+    // own reason as a cancellation, and the outer signal stays aborted anyway.
+    if (errors !== undefined) outcome = { ok: false, value: new NurseryError(errors, this.name, { cause: timedOut }) };
+    else if (outer !== undefined) outcome = { ok: false, value: outer };
+    else if (timedOut !== undefined) outcome = { ok: false, value: timedOut };
     else outcome = { ok: true, value: this.#bodyValue };
     this.#outcome = outcome;
     this.#settle?.(outcome.ok, outcome.value);

@@ -227,6 +227,55 @@ describe("failAfter", () => {
     expect((seen[0] as CancelledError).reason).toMatchObject({ source: "explicit", detail: "outer stop", nursery: "outer" });
   });
 
+  it("rethrows the outer cancellation, not a TimeoutError, when the outer signal aborts after the deadline but before fn settles", async () => {
+    // Both scopes are cancelled: the outermost catches (trio's rule), so the deadline that came
+    // first does not turn the outer cancellation into a timeout.
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const outerReason = new CancelledError({ source: "signal", detail: "SIGINT", nursery: "main" });
+    let inner!: AbortSignal;
+    const done = rejection(
+      failAfter(100, async (signal) => {
+        inner = signal;
+        await untilAborted(signal).catch(() => {});
+        await sleep(clock, 50); // winds down; the outer cancellation comes meanwhile
+        throw signal.reason;
+      }, { clock, signal: outer.signal, name: "load" }),
+    );
+    await clock.advance(100);
+    expect((inner.reason as CancelledError).reason.source).toBe("deadline");
+    outer.abort(outerReason);
+    await clock.runAll();
+    expect(await done).toBe(outerReason);
+    expect(listeners(outer.signal)).toBe(0);
+  });
+
+  it("moveOnAfter does not swallow an outer cancellation that came after its deadline", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const done = rejection(
+      moveOnAfter(100, async (signal) => {
+        await untilAborted(signal).catch(() => {});
+        await sleep(clock, 50);
+        throw signal.reason;
+      }, { clock, signal: outer.signal }),
+    );
+    await clock.advance(100);
+    outer.abort("shutdown");
+    await clock.runAll();
+    expect(await done).toBe("shutdown");
+  });
+
+  it("still times out when the outer signal aborts only after fn settled", async () => {
+    const clock = new VirtualClock();
+    const outer = new AbortController();
+    const done = rejection(failAfter(100, (signal) => untilAborted(signal), { clock, signal: outer.signal }));
+    await clock.advance(100);
+    const err = await done;
+    outer.abort("late");
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+
   it("rethrows the outer cancellation at once when entered inside an already cancelled nursery", async () => {
     const clock = new VirtualClock();
     await nursery(

@@ -550,19 +550,84 @@ describe("nursery cancellation reasons", () => {
     expect((err as NurseryError).errors).toEqual([boom]);
   });
 
-  it("resolves when cancel() came first, even if the outside signal aborts later", async () => {
+  it("rejects with the outside reason when the outside signal aborts after cancel(), while the signal keeps the first reason", async () => {
+    // Both are cancelled: the outermost scope catches, so the caller sees its own cancellation
+    // instead of a value; inside, the first reason stays the one every task saw.
     const outside = new AbortController();
-    const value = await nursery(
-      async (n) => {
-        n.spawn((task) => untilAborted(task.signal));
-        n.cancel("mine");
-        outside.abort("theirs");
-        await untilAborted(n.signal).catch(() => {});
-        return (n.signal.reason as CancelledError).reason.detail;
-      },
-      { signal: outside.signal },
+    let seen: unknown;
+    const err = await rejection(
+      nursery(
+        async (n) => {
+          n.spawn((task) => untilAborted(task.signal));
+          n.cancel("mine");
+          outside.abort("theirs");
+          await untilAborted(n.signal).catch(() => {});
+          seen = (n.signal.reason as CancelledError).reason.detail;
+        },
+        { signal: outside.signal, name: "req" },
+      ),
     );
-    expect(value).toBe("mine");
+    expect(seen).toBe("mine");
+    expect(err).toBeInstanceOf(CancelledError);
+    expect((err as CancelledError).reason).toEqual({ source: "parent", detail: "theirs", nursery: "req", task: undefined });
+  });
+
+  it("rejects with the enclosing nursery's CancelledError, not a TimeoutError, when its timeout passed first and the enclosing nursery was cancelled before it closed", async () => {
+    const clock = new VirtualClock();
+    let inner: Promise<unknown> | undefined;
+    const outer = nursery(
+      async (n) => {
+        n.spawn(async (task) => {
+          inner = nursery(
+            async (m) => {
+              m.spawn(async (t) => {
+                await untilAborted(t.signal).catch(() => {});
+                await sleep(clock, 50); // cleanup that outlasts the moment the outer cancel comes
+              });
+            },
+            { clock, timeout: 100, signal: task.signal, name: "inner" },
+          );
+          await inner;
+        });
+        await sleep(clock, 120);
+        n.cancel("stop");
+      },
+      { clock, name: "outer" },
+    );
+    await clock.runAll();
+    await expect(outer).resolves.toBeUndefined();
+    const err = await rejection(inner as Promise<unknown>);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect((err as CancelledError).reason).toMatchObject({ source: "explicit", detail: "stop", nursery: "outer" });
+  });
+
+  it("keeps its own TimeoutError as the cause of the NurseryError when a real error happens after its timeout", async () => {
+    const clock = new VirtualClock();
+    const boom = new Error("cleanup failed");
+    const done = rejection(
+      nursery(
+        async (n) => {
+          n.spawn(async (task) => {
+            await untilAborted(task.signal).catch(() => {});
+            throw boom;
+          });
+        },
+        { clock, timeout: 100, name: "job" },
+      ),
+    );
+    await clock.runAll();
+    const err = await done;
+    expect(err).toBeInstanceOf(NurseryError);
+    expect((err as NurseryError).errors).toEqual([boom]);
+    expect((err as NurseryError).cause).toBeInstanceOf(TimeoutError);
+    expect((err as NurseryError).cause).toMatchObject({ timeout: 100, scope: "job" });
+  });
+
+  it("gives a NurseryError no cause when no deadline of its own passed", async () => {
+    const boom = new Error("boom");
+    const err = await rejection(nursery(async (n) => void n.spawn(() => Promise.reject(boom))));
+    expect(err).toBeInstanceOf(NurseryError);
+    expect(Object.hasOwn(err as object, "cause")).toBe(false);
   });
 
   it("rejects with the outside reason when the outside signal came first, even if cancel() follows", async () => {

@@ -24,8 +24,10 @@
 //      at the trigger's instant;
 //   I5 the first trigger wins, at its time, and every turn in a nursery sees that same reason; a
 //      nested nursery cancelled from outside sees its parent's CancelledError by identity;
-//   I6 the outcome: NurseryError if any real error, else TimeoutError / the outside CancelledError /
-//      the body's value, by the winning trigger; start() gets what a task did before started();
+//   I6 the outcome: NurseryError if any real error, else the outside CancelledError when the
+//      outside cancelled it while it was open (whichever trigger came first: the outermost scope
+//      catches), else TimeoutError / the body's value by the winning trigger; start() gets what a
+//      task did before started();
 //   I7 no unhandled rejection (spied on the real process); listener counts on every outside signal
 //      back to baseline.
 import { describe, it, expect, afterAll } from "@jest/globals";
@@ -814,7 +816,10 @@ function checkNursery(r: Recorder, rec: NurseryRec): void {
     else checkConcurrent(rec, first, fail);
   }
 
-  // I6 + I3: the nursery's outcome and each task's state.
+  // I6 + I3: the nursery's outcome and each task's state. An outer cancellation that came while
+  // the nursery was open wins over an earlier cancel() or deadline: the outermost scope catches.
+  const outerWhileOpen = winner === "parent" ? undefined : definite.find((c) => c.kind === "parent");
+  const outerAsItClosed = winner === "parent" ? [] : maybe.filter((c) => c.kind === "parent");
   const direct: Settle[] = rec.children.filter((c) => reportable(c) && c.settle?.verdict === "real").map((c) => c.settle as Settle);
   if (rec.body.settle?.verdict === "real") direct.push(rec.body.settle);
   direct.sort((a, b) => a.seq - b.seq);
@@ -828,10 +833,17 @@ function checkNursery(r: Recorder, rec: NurseryRec): void {
         fail(`NurseryError lists [${listed.map(String).join(" | ")}], expected [${errors.map(String).join(" | ")}]`);
       }
     }
-  } else if (winner === "deadline") {
-    if (outcome.ok || !(outcome.error instanceof TimeoutError) || outcome.error.timeout !== rec.spec.timeout) fail("a nursery whose timeout won must reject with its TimeoutError");
   } else if (winner === "parent") {
     if (outcome.ok || outcome.error !== reason) fail("a nursery cancelled from outside must reject with that CancelledError");
+  } else if (outerWhileOpen !== undefined) {
+    const error = outcome.ok ? undefined : outcome.error;
+    if (!(error instanceof CancelledError) || !outerWhileOpen.matches(error)) {
+      fail(`an outer cancellation came while it was open, after ${winner ?? "no trigger"}: it must reject with the outer CancelledError, got ${outcome.ok ? "a value" : String(error)}`);
+    }
+  } else if (!outcome.ok && outerAsItClosed.some((c) => outcome.error instanceof CancelledError && c.matches(outcome.error))) {
+    // An outer cancellation that came as the nursery closed may or may not have been seen.
+  } else if (winner === "deadline") {
+    if (outcome.ok || !(outcome.error instanceof TimeoutError) || outcome.error.timeout !== rec.spec.timeout) fail("a nursery whose timeout won must reject with its TimeoutError");
   } else {
     const b = rec.body.settle;
     const value = rec.spec.form === "open" || b === undefined || !b.outcome.ok ? undefined : b.outcome.value;
