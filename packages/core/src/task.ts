@@ -3,7 +3,14 @@
 import type { Clock } from "./clock.js";
 import type { Nursery } from "./nursery.js";
 
-/** What a task's function receives: its cancellation signal, its name, and its nursery. */
+/**
+ * What a task's function receives: its cancellation signal, its name, and its nursery.
+ *
+ * At run time the context is the same object as the {@link Task} that `spawn()` returned (one
+ * object per task keeps tasks small), so it is a thenable. Pass it around freely, but do not
+ * return it from an async function or resolve a promise with it: that waits for the task's result,
+ * which from inside the task itself never comes. Wrap it instead (`return { task }`).
+ */
 export interface TaskContext {
   /**
    * Aborts when this task is cancelled; `signal.reason` is then a `CancelledError`. Pass it to
