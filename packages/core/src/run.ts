@@ -30,9 +30,12 @@
 // Known limits. A signal that arrives while the loop is blocked and before the watchdog fires is
 // queued by libuv and acted on only when the loop turns. On Windows only SIGINT and SIGBREAK exist
 // (there is no SIGTERM) and the exit codes are plain numbers.
+// Neighbours. run() adds its listeners next to any the program already has (Node calls them all)
+// and removes only its own. In a worker thread it listens to no signal (they reach the main thread
+// only) and process.exit ends that worker with the code.
 import { constants } from "node:os";
 import { inspect } from "node:util";
-import { Worker } from "node:worker_threads";
+import { Worker, isMainThread } from "node:worker_threads";
 import { CancelledError, NurseryError, ShutdownTimeoutError, isCancellation } from "./errors.js";
 import { closeLocator, locate } from "./internal/locate.js";
 import { checkBoolean, checkChoice, checkDuration, checkFunction, checkOptions, invalid } from "./internal/validate.js";
@@ -42,7 +45,11 @@ import { render } from "./tree.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {
-  /** Signals that start a graceful shutdown (not `SIGKILL`/`SIGSTOP`, which cannot be listened to). Default `["SIGINT", "SIGTERM", "SIGHUP"]` (Windows: `["SIGINT", "SIGBREAK"]`). */
+  /**
+   * Signals that start a graceful shutdown (not `SIGKILL`/`SIGSTOP`, which cannot be listened to).
+   * Default `["SIGINT", "SIGTERM", "SIGHUP"]` (Windows: `["SIGINT", "SIGBREAK"]`). In a worker
+   * thread the default is `[]` and only `[]` is accepted: Node delivers signals to the main thread.
+   */
   signals?: readonly NodeJS.Signals[];
   /** Ms cleanup may take after the first signal; then the stragglers are listed and the process exits 1. Default 10 000. */
   shutdownTimeout?: number;
@@ -141,11 +148,14 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   checkFunction("main", main);
   checkOptions("options", options);
   const windows = process.platform === "win32";
-  const signals: readonly NodeJS.Signals[] = options?.signals ?? (windows ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
+  const signals: readonly NodeJS.Signals[] =
+    options?.signals ?? (!isMainThread ? [] : windows ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
   // SIGKILL and SIGSTOP cannot have listeners: process.on() would throw half-way through set-up.
   if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !(s in constants.signals) || s === "SIGKILL" || s === "SIGSTOP")) {
     throw invalid("signals", "an array of signal names other than SIGKILL and SIGSTOP", signals);
   }
+  // A worker's process.on("SIGINT") never fires: asking for signals there is a mistake to report.
+  if (!isMainThread && signals.length > 0) throw invalid("signals", "[] in a worker thread (signals reach the main thread only)", signals);
   const shutdownTimeout = checkDuration("shutdownTimeout", options?.shutdownTimeout ?? 10_000);
   const second = checkChoice("onSecondSignal", options?.onSecondSignal ?? "force", "force", "ignore");
   const exit = checkBoolean("exit", options?.exit ?? true);

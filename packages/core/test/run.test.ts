@@ -118,6 +118,38 @@ describe("run", () => {
   });
 });
 
+describe("run in a worker thread, and importing the packages", () => {
+  const WORKER = join(__dirname, "fixtures", "worker.mjs");
+  const IMPORTS = join(__dirname, "fixtures", "imports.mjs");
+  const fixture = (path: string, args: string[] = []): Fixture => {
+    const f = spawnFixture(path, { args });
+    running.push(f);
+    return f;
+  };
+
+  it("in a worker thread listens to no signal and ends only that worker, with the exit code", async () => {
+    const exit = await fixture(WORKER, ["fail"]).exited;
+    expect(exit.code).toBe(0); // the main thread was not ended by the worker's run()
+    expect(exit.stdout).toBe("worker listeners during main 0,0,0\nworker exited 3; main thread listeners 0,0,0\n");
+    expect(exit.stderr.match(/Error: worker failed/g)).toHaveLength(1);
+  });
+
+  it("refuses signals in a worker thread with a TypeError naming the option", async () => {
+    const exit = await fixture(WORKER, ["signals"]).exited;
+    expect(exit.stdout).toBe(
+      "TypeError: Expected `signals` to be [] in a worker thread (signals reach the main thread only), got `[array(1)]` (object)\n" +
+        "worker exited 0; main thread listeners 0,0,0\n",
+    );
+  });
+
+  it("installs no process listener when any package is imported", async () => {
+    const exit = await fixture(IMPORTS).exited;
+    expect(exit.code).toBe(0);
+    const { before, after } = JSON.parse(exit.stdout) as { before: Record<string, number>; after: Record<string, number> };
+    expect(after).toEqual(before);
+  });
+});
+
 describe("run with exit: false", () => {
   const events = ["SIGINT", "SIGTERM", "SIGHUP", "unhandledRejection", "uncaughtException"] as const;
   const counts = (): number[] => events.map((e) => process.listenerCount(e));
@@ -155,6 +187,30 @@ describe("run with exit: false", () => {
     expect(code).toBe(130);
     expect(log).toEqual(['cleanup: cancelled: received SIGINT (nursery "main")']);
     expect(counts()).toEqual(before);
+  });
+
+  it("runs next to a signal listener the program already has: both run, and the program's stays installed", async () => {
+    const calls: string[] = [];
+    const mine = (): void => void calls.push("program's own SIGINT listener");
+    process.on("SIGINT", mine);
+    try {
+      const before = counts();
+      const code = await run(
+        async (task) => {
+          await new Promise((_, reject) => {
+            task.signal.addEventListener("abort", () => reject(task.signal.reason));
+            process.emit("SIGINT", "SIGINT");
+          });
+        },
+        { exit: false },
+      );
+      expect(code).toBe(130);
+      expect(calls).toEqual(["program's own SIGINT listener"]);
+      expect(counts()).toEqual(before);
+      expect(process.listeners("SIGINT")).toContain(mine);
+    } finally {
+      process.removeListener("SIGINT", mine);
+    }
   });
 
   it("rejects bad options with a TypeError naming the option", () => {
