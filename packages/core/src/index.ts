@@ -1,5 +1,5 @@
 // @nursery/core: the table of contents.
-export { nursery, openNursery, type Nursery, type NurseryOptions } from "./nursery.js";
+export { nursery, openNursery, type Nursery, type NurseryOptions, type StartOptions } from "./nursery.js";
 export type { Task, TaskContext, StartContext, TaskState } from "./task.js";
 export { moveOnAfter, failAfter, shield, checkpoint, type ScopeOptions } from "./cancel-scope.js";
 export {

@@ -63,6 +63,20 @@ export interface NurseryOptions {
   clock?: Clock;
 }
 
+/** Options of {@link Nursery.start}. */
+export interface StartOptions {
+  /** Names the task, as `spawn()`'s `name` does. */
+  name?: string;
+  /**
+   * The caller's signal, usually `task.signal` of the task that awaits `start()`. Until the new
+   * task calls `started()` it is still the caller's work: this signal aborting cancels it (with the
+   * caller's `CancelledError`, by identity) and `start()` rejects with that reason. Already
+   * aborted: `start()` rejects with its reason and nothing is started. After `started()` only the
+   * nursery cancels it.
+   */
+  signal?: AbortSignal;
+}
+
 /** A scope that owns tasks. See {@link nursery}. */
 export interface Nursery {
   /** The nursery's name. */
@@ -82,7 +96,7 @@ export interface Nursery {
    * A failure before `started()` rejects `start()` and does not fail the nursery; returning without
    * `started()` rejects with `StartError` (`ERR_NOT_STARTED`).
    */
-  start<T = void>(fn: (task: StartContext<T>) => unknown, options?: { name?: string }): Promise<T>;
+  start<T = void>(fn: (task: StartContext<T>) => unknown, options?: StartOptions): Promise<T>;
   /** Cancels the nursery: it then resolves (with the body's value, or `undefined`). Sync, idempotent, never throws. */
   cancel(reason?: unknown): void;
   /** True once any cancellation trigger fired. */
@@ -226,13 +240,19 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     return task;
   }
 
-  start<T = void>(fn: (task: StartContext<T>) => unknown, options?: { name?: string }): Promise<T> {
+  start<T = void>(fn: (task: StartContext<T>) => unknown, options?: StartOptions): Promise<T> {
     checkFunction("fn", fn);
     const name = this.#checkSpawn(options);
+    const caller = options?.signal;
+    if (caller !== undefined) {
+      checkSignal("signal", caller);
+      if (caller.aborted) return Promise.reject(caller.reason as Error);
+    }
     return new Promise<T>((resolve, reject) => {
       const index = ++this.#spawned;
       const task = new StartTaskImpl<T>(this, fn, name ?? index, resolve, reject);
       this.#link(task);
+      if (caller !== undefined) task.followCaller(caller);
       task.begin();
     });
   }
@@ -347,6 +367,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   }
 
   #failStart(task: StartTaskImpl<unknown>, err: unknown): void {
+    task.unfollowCaller();
     const reject = task.rejectStart as (err: unknown) => void;
     task.resolveStart = task.rejectStart = undefined;
     reject(err);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
-import { nursery, CancelledError, NurseryError, StartError, type StartContext } from "@nursery/core";
+import { getEventListeners } from "node:events";
+import { nursery, openNursery, CancelledError, NurseryError, StartError, type StartContext } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { deferred, rejection, settle, sleep, untilAborted } from "./support.js";
 
@@ -210,5 +211,108 @@ describe("Nursery.start", () => {
       await started;
     });
     expect(log).toEqual(["before gate", "start resolved"]);
+  });
+
+  describe("with the caller's signal (StartOptions.signal)", () => {
+    const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
+
+    it("cancels the starting task when the caller is cancelled before started(): start() rejects with the caller's own CancelledError and neither nursery fails", async () => {
+      const clock = new VirtualClock();
+      const log: string[] = [];
+      let callerSignal!: AbortSignal;
+      let startError: unknown;
+      await using target = openNursery({ clock, name: "target" });
+      const callers = nursery(
+        async (a) => {
+          a.spawn(async (caller) => {
+            callerSignal = caller.signal;
+            try {
+              await target.start(async (task) => {
+                try {
+                  await untilAborted(task.signal); // still connecting when the caller goes away
+                } finally {
+                  log.push(`cleanup: ${String((task.signal.reason as CancelledError).message)}`);
+                }
+                task.started();
+              }, { signal: caller.signal, name: "connect" });
+            } catch (err) {
+              startError = err;
+              throw err;
+            }
+          }, { name: "caller" });
+          await sleep(clock, 10);
+          a.cancel("caller gone");
+        },
+        { clock, name: "callers" },
+      );
+      await clock.runAll();
+      await expect(callers).resolves.toBeUndefined(); // the rejection was recognised as its own cancellation
+      expect(startError).toBe(callerSignal.reason);
+      expect(log).toEqual(['cleanup: cancelled: nursery "callers" was cancelled: caller gone']);
+      expect(target.children).toEqual([]);
+      expect(target.cancelRequested).toBe(false);
+      expect(listeners(callerSignal)).toBe(0);
+    });
+
+    it("no longer follows the caller after started(): the task stays the nursery's, and no listener is left on the caller's signal", async () => {
+      const caller = new AbortController();
+      const n = openNursery();
+      let taskSignal!: AbortSignal;
+      const value = await n.start<string>(async (task) => {
+        taskSignal = task.signal;
+        task.started("ready");
+        await untilAborted(task.signal).catch(() => {});
+      }, { signal: caller.signal });
+      expect(value).toBe("ready");
+      expect(listeners(caller.signal)).toBe(0);
+      caller.abort("too late");
+      expect(taskSignal.aborted).toBe(false);
+      n.cancel();
+      await n[Symbol.asyncDispose]();
+      expect((taskSignal.reason as CancelledError).reason.source).toBe("explicit");
+    });
+
+    it("wraps a reason that is not a CancelledError, naming the task and the nursery", async () => {
+      const caller = new AbortController();
+      const n = openNursery({ name: "pool" });
+      const started = rejection(
+        n.start(async (task) => {
+          await untilAborted(task.signal);
+        }, { signal: caller.signal, name: "conn" }),
+      );
+      caller.abort("shutdown");
+      const err = await started;
+      expect(err).toBeInstanceOf(CancelledError);
+      expect((err as CancelledError).reason).toEqual({ source: "parent", detail: "shutdown", nursery: "pool", task: "conn" });
+      await n[Symbol.asyncDispose]();
+    });
+
+    it("rejects with the reason of an already aborted signal and starts nothing", async () => {
+      const caller = new AbortController();
+      caller.abort("gone");
+      const n = openNursery();
+      let called = false;
+      const err = await rejection(n.start(() => void (called = true), { signal: caller.signal }));
+      expect(err).toBe("gone");
+      expect(called).toBe(false);
+      expect(n.children).toEqual([]);
+      await n[Symbol.asyncDispose]();
+    });
+
+    it("removes its listener when the task fails or returns before started()", async () => {
+      const caller = new AbortController();
+      const n = openNursery();
+      await rejection(n.start(() => Promise.reject(new Error("refused")), { signal: caller.signal }));
+      await rejection(n.start(() => undefined, { signal: caller.signal }));
+      expect(listeners(caller.signal)).toBe(0);
+      await n[Symbol.asyncDispose]();
+    });
+
+    it("rejects a signal that is not an AbortSignal with a TypeError naming it, starting nothing", async () => {
+      const n = openNursery();
+      expect(() => n.start(() => undefined, { signal: {} as AbortSignal })).toThrow("Expected `signal` to be an AbortSignal, got `[object Object]` (object)");
+      expect(n.children).toEqual([]);
+      await n[Symbol.asyncDispose]();
+    });
   });
 });

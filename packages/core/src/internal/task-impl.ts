@@ -235,6 +235,8 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
 export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<T> {
   resolveStart: ((value: T) => void) | undefined;
   rejectStart: ((err: unknown) => void) | undefined;
+  /** Removes the listener on the caller's signal (see followCaller). */
+  stopFollowing: (() => void) | undefined = undefined;
 
   constructor(
     nursery: TaskOwner,
@@ -253,7 +255,30 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
     if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", this.name);
     this.resolveStart = undefined;
     this.rejectStart = undefined;
+    this.unfollowCaller();
     resolve(value as T);
+  }
+
+  /**
+   * Until `started()` (or the task's end), `signal` aborting cancels this task: it is still the work
+   * of the caller of `start()` (`StartOptions.signal`). A CancelledError reason is passed on as is,
+   * so the caller recognises its own cancellation when `start()` rejects with it.
+   */
+  followCaller(signal: AbortSignal): void {
+    const onAbort = (): void => {
+      this.unfollowCaller();
+      const reason: unknown = signal.reason;
+      this.abort(reason instanceof CancelledError ? reason : new CancelledError({ source: "parent", detail: reason, nursery: this.nursery.name, task: this.name }));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.stopFollowing = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** Stops following the caller's signal; called by `started()` and when the task fails to start. */
+  unfollowCaller(): void {
+    const stop = this.stopFollowing;
+    this.stopFollowing = undefined;
+    stop?.();
   }
 
   /** True while `started()` has not been called: failures go to `start()`, not the nursery. */
