@@ -13,9 +13,10 @@ import {
   ShutdownTimeoutError,
   isCancellation,
   type CancelReason,
+  type Nursery,
 } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
-import { rejection, settle, sleep, untilAborted } from "./support.js";
+import { flush, rejection, settle, sleep, untilAborted } from "./support.js";
 
 type ErrorsModule = typeof import("../src/errors.js");
 
@@ -348,5 +349,192 @@ describe("instanceof across two copies of the package", () => {
 
     const timedOut = await rejection(other.failAfter(0, (signal) => untilAborted(signal), { clock: new VirtualClock({ autojump: true }) }));
     expect(timedOut).toBeInstanceOf(TimeoutError);
+  });
+});
+
+describe("error graphs", () => {
+  /** The edges an error graph is walked along: `errors` (AggregateError), `cause`, `reason.detail` (CancelledError). */
+  function edgesOf(value: object): [string, unknown][] {
+    const edges: [string, unknown][] = [];
+    if (value instanceof AggregateError) (value.errors as unknown[]).forEach((e, i) => edges.push([`errors[${i}]`, e]));
+    if ("cause" in value) edges.push(["cause", value.cause]);
+    if (value instanceof CancelledError) edges.push(["reason.detail", value.reason.detail]);
+    return edges;
+  }
+
+  /**
+   * Walks the graph from `root` depth-first. `cycle` names the first path that comes back to an
+   * object still on the current path; an object reached twice by different paths (shared, not a
+   * cycle) is walked once. `seen` holds every object reached, so a test can check the walk went
+   * where it expected.
+   */
+  function walkErrors(root: unknown): { cycle: string | undefined; seen: Set<object> } {
+    const seen = new Set<object>();
+    const path: object[] = [];
+    const names: string[] = [];
+    const visit = (value: unknown, name: string): string | undefined => {
+      if (typeof value !== "object" || value === null) return undefined;
+      const at = path.indexOf(value);
+      if (at >= 0) return `${[...names, name].join(" -> ")} (back to ${names.slice(0, at + 1).join(" -> ")})`;
+      if (seen.has(value)) return undefined;
+      seen.add(value);
+      path.push(value);
+      names.push(name);
+      for (const [edge, next] of edgesOf(value)) {
+        const cycle = visit(next, edge);
+        if (cycle !== undefined) return cycle;
+      }
+      path.pop();
+      names.pop();
+      return undefined;
+    };
+    return { cycle: visit(root, "root"), seen };
+  }
+
+  it("finds a cycle through errors, cause or reason.detail, and none where a branch is only shared", () => {
+    const selfCause = new Error("self");
+    selfCause.cause = selfCause;
+    const member = new Error("member");
+    const aggregate = new AggregateError([member]);
+    member.cause = aggregate;
+    const detail = new Error("detail");
+    const cancelled = new CancelledError({ source: "explicit", detail });
+    detail.cause = cancelled;
+    expect(walkErrors(selfCause).cycle).toBe("root -> cause (back to root)");
+    expect(walkErrors(aggregate).cycle).toBe("root -> errors[0] -> cause (back to root)");
+    expect(walkErrors(cancelled).cycle).toBe("root -> reason.detail -> cause (back to root)");
+
+    const shared = new Error("shared");
+    const dag = new AggregateError([shared, new Error("other", { cause: shared })], "dag", { cause: shared });
+    expect(walkErrors(dag)).toEqual({ cycle: undefined, seen: new Set([dag, shared, (dag.errors as unknown[])[1]]) });
+  });
+
+  it("builds a NurseryError without cycles when a child of a nested nursery fails during cancellation, and drops every child once settled", async () => {
+    const boom = new Error("first failure");
+    const nurseries: Nursery[] = [];
+    let cleanupError: unknown;
+    const err = await rejection(
+      nursery(
+        async (n) => {
+          nurseries.push(n);
+          n.spawn(async (task) => {
+            await nursery(
+              async (inner) => {
+                nurseries.push(inner);
+                inner.spawn(async (t) => {
+                  await untilAborted(t.signal).catch(() => {});
+                  cleanupError = new Error("cleanup failed");
+                  throw cleanupError;
+                }, { name: "closer" });
+              },
+              { signal: task.signal, name: "inner" },
+            );
+          }, { name: "host" });
+          await flush(1);
+          n.spawn(() => {
+            throw boom;
+          }, { name: "failing" });
+        },
+        { name: "outer" },
+      ),
+    );
+    expect(err).toBeInstanceOf(NurseryError);
+    const [first, innerError] = (err as NurseryError).errors as [unknown, NurseryError];
+    expect(first).toBe(boom);
+    expect(innerError).toBeInstanceOf(NurseryError);
+    expect(innerError.errors).toEqual([cleanupError]);
+
+    const { cycle, seen } = walkErrors(err);
+    expect(cycle).toBeUndefined();
+    expect(seen).toEqual(new Set([err, boom, innerError, cleanupError]));
+    expect(nurseries.map((n) => n.children.map((t) => t.name))).toEqual([[], []]);
+  });
+
+  it("builds a failAfter TimeoutError without cycles, its cause being the deadline's CancelledError", async () => {
+    const clock = new VirtualClock();
+    const done = rejection(failAfter(50, (signal) => untilAborted(signal), { clock, name: "load" }));
+    await clock.advance(50);
+    const err = await done;
+    expect(err).toBeInstanceOf(TimeoutError);
+    const cause = (err as TimeoutError).cause;
+    expect(cause).toBeInstanceOf(CancelledError);
+    expect((cause as CancelledError).reason).toMatchObject({ source: "deadline", detail: 50, nursery: "load" });
+
+    const { cycle, seen } = walkErrors(err);
+    expect(cycle).toBeUndefined();
+    expect(seen).toEqual(new Set([err, cause]));
+  });
+
+  it("builds a NurseryError without cycles when its own TimeoutError is the cause, and drops every child once settled", async () => {
+    const clock = new VirtualClock();
+    let n!: Nursery;
+    let cleanupError: unknown;
+    const done = rejection(
+      nursery(
+        async (self) => {
+          n = self;
+          self.spawn(async (task) => {
+            await untilAborted(task.signal).catch(() => {});
+            cleanupError = new Error("cleanup failed");
+            throw cleanupError;
+          });
+        },
+        { clock, timeout: 100, name: "job" },
+      ),
+    );
+    await clock.advance(100);
+    const err = await done;
+    expect(err).toBeInstanceOf(NurseryError);
+    expect((err as NurseryError).errors).toEqual([cleanupError]);
+    const timedOut = (err as NurseryError).cause;
+    expect(timedOut).toBeInstanceOf(TimeoutError);
+    expect(timedOut).toMatchObject({ timeout: 100, scope: "job" });
+
+    const { cycle, seen } = walkErrors(err);
+    expect(cycle).toBeUndefined();
+    expect(seen).toEqual(new Set([err, cleanupError, timedOut]));
+    expect(n.children.map((t) => t.name)).toEqual([]);
+  });
+
+  it("passes a CancelledError down through nested nurseries without creating cycles", async () => {
+    const outside = new AbortController();
+    const why = new Error("client gone");
+    const rejections: unknown[] = [];
+    rejections.push(
+      await rejection(
+        nursery(
+          async (n) => {
+            n.spawn(async (task) => {
+              rejections.push(
+                await rejection(
+                  nursery(
+                    async (middle) => {
+                      middle.spawn(async (t) => {
+                        rejections.push(
+                          await rejection(nursery(async (inner) => void inner.spawn((u) => untilAborted(u.signal)), { signal: t.signal })),
+                        );
+                      });
+                    },
+                    { signal: task.signal },
+                  ),
+                ),
+              );
+            });
+            await flush(1);
+            outside.abort(why);
+          },
+          { signal: outside.signal, name: "server" },
+        ),
+      ),
+    );
+    expect(rejections).toHaveLength(3);
+    const reason = rejections[0] as CancelledError;
+    expect(reason).toBeInstanceOf(CancelledError);
+    expect(reason.reason).toMatchObject({ source: "parent", detail: why, nursery: "server" });
+    for (const r of rejections) expect(r).toBe(reason);
+
+    const { cycle, seen } = walkErrors(reason);
+    expect(cycle).toBeUndefined();
+    expect(seen).toEqual(new Set([reason, why]));
   });
 });

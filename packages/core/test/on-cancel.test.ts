@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { getEventListeners } from "node:events";
-import { cancelReasonOf, CancelledError, nursery, onCancel, type TaskContext } from "@nursery/core";
+import { cancelReasonOf, CancelledError, nursery, onCancel, type Cancellable, type TaskContext } from "@nursery/core";
+import { deferred, flush } from "./support.js";
 
 describe("onCancel", () => {
   it("calls back with the task's CancelledError when the task is cancelled, without creating its signal", async () => {
@@ -40,6 +41,43 @@ describe("onCancel", () => {
     });
     expect(calls).toEqual(["kept one"]);
   });
+
+  it.each<[string, (task: TaskContext) => Cancellable]>([
+    ["the task", (task) => task],
+    ["the task's AbortSignal", (task) => task.signal],
+  ])(
+    "runs each hook on %s exactly once, in the order added, when the task is cancelled by task.cancel() and then by its nursery while still running",
+    async (_label, sourceOf) => {
+      for (const count of [1, 3]) {
+        const calls: string[] = [];
+        const reasons: unknown[] = [];
+        const release = deferred();
+        let state = "";
+        await nursery(async (n) => {
+          const t = n.spawn(async (task) => {
+            const source = sourceOf(task);
+            for (let i = 0; i < count; i++) {
+              onCancel(source, (reason) => {
+                calls.push(`hook${i}`);
+                reasons.push(reason);
+              });
+            }
+            await release.promise; // ignores its cancellation: still running for both
+          }, { name: "slow" });
+          t.cancel("first");
+          n.cancel("second");
+          await flush(2);
+          state = t.state;
+          release.resolve();
+        });
+        expect(state).toBe("running");
+        expect(calls).toEqual(Array.from({ length: count }, (_, i) => `hook${i}`));
+        for (const reason of reasons) {
+          expect((reason as CancelledError).reason).toMatchObject({ source: "explicit", detail: "first", task: "slow" });
+        }
+      }
+    },
+  );
 
   it("calls back at once when the source is already cancelled and returns a no-op remover", () => {
     const controller = new AbortController();
