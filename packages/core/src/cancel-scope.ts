@@ -7,7 +7,7 @@
 // nursery's CancelledError, never a TimeoutError. When both fired (the deadline first, then the
 // outer signal before `fn` settled), the outer one wins: the outermost cancelled scope catches.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
-import { CancelledError, TimeoutError, isCancellation } from "./errors.js";
+import { CancelledError, TimeoutError, fromParent, isCancellation } from "./errors.js";
 import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
 
 /** Options of {@link moveOnAfter}, {@link failAfter} and {@link shield}. */
@@ -40,7 +40,7 @@ async function runScope<T>(
   let timer: TimerHandle | undefined;
   const onOuter = (): void => {
     const reason: unknown = (outer as AbortSignal).reason;
-    controller.abort(reason instanceof CancelledError ? reason : new CancelledError({ source: "parent", detail: reason, nursery: name }));
+    controller.abort(fromParent(reason, name));
   };
   if (ms !== Infinity) {
     timer = clock.setTimer(ms, () => {

@@ -108,6 +108,16 @@ export class CancelledError extends Error {
 define(CancelledError, "CancelledError", { value: "ERR_CANCELLED" });
 
 /**
+ * What an outer signal's abort means to the scope or task it reaches: an enclosing nursery's
+ * `CancelledError` as is (so a Ctrl+C reads "received SIGINT" in every nested task, and the
+ * enclosing nursery recognises its own reason by identity), any other reason wrapped with source
+ * `"parent"`. Internal: not exported from the package.
+ */
+export function fromParent(reason: unknown, nursery: string | undefined, task?: string): CancelledError {
+  return reason instanceof CancelledError ? reason : new CancelledError({ source: "parent", detail: reason, nursery, task });
+}
+
+/**
  * A deadline failed: a nursery's `timeout` or a `failAfter` scope ran out of time before its work
  * finished. A verdict, not a cancellation: `isCancellation()` is false for it, and it is reported.
  * Catch it where a slow operation has a fallback; `moveOnAfter` is the form that does not throw.

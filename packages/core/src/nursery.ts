@@ -30,7 +30,7 @@
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { channels } from "./diagnostics.js";
 import { adopt } from "./internal/adopt.js";
-import { CancelledError, NurseryClosedError, NurseryError, StartError, TimeoutError, isCancellation } from "./errors.js";
+import { CancelledError, NurseryClosedError, NurseryError, StartError, TimeoutError, fromParent, isCancellation } from "./errors.js";
 import {
   CANCELLED,
   FULFILLED,
@@ -186,7 +186,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
         (parent.inner ??= new Set()).add(this);
       }
       if (signal.aborted) {
-        this.#trigger(this.#fromOutside(signal.reason), BY_OUTSIDE);
+        this.#trigger(fromParent(signal.reason, this.name), BY_OUTSIDE);
       } else {
         this.#outside = signal;
         signal.addEventListener("abort", this);
@@ -197,15 +197,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   /** The outside signal's abort listener (the nursery is its own EventListener object). */
   handleEvent(): void {
     const signal = this.#outside;
-    if (signal !== undefined) this.#trigger(this.#fromOutside(signal.reason), BY_OUTSIDE);
-  }
-
-  #fromOutside(reason: unknown): CancelledError {
-    // An enclosing nursery's reason is passed down as is, so a Ctrl+C reads as "received SIGINT"
-    // in every nested task; any other reason is wrapped with source "parent".
-    return reason instanceof CancelledError
-      ? reason
-      : new CancelledError({ source: "parent", detail: reason, nursery: this.name });
+    if (signal !== undefined) this.#trigger(fromParent(signal.reason, this.name), BY_OUTSIDE);
   }
 
   get signal(): AbortSignal {
@@ -443,7 +435,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     this.#parent = undefined;
     // A cancellation from outside that came after another cause (the timeout, cancel()) still
     // wins over it: the outermost cancelled scope catches, so the caller sees its own reason.
-    const outer = this.#cause === BY_OUTSIDE ? this.#reason : outside?.aborted === true ? this.#fromOutside(outside.reason) : undefined;
+    const outer = this.#cause === BY_OUTSIDE ? this.#reason : outside?.aborted === true ? fromParent(outside.reason, this.name) : undefined;
     const timedOut = this.#cause === BY_TIMEOUT ? new TimeoutError(this.#timeout, this.name) : undefined;
     const errors = this.#errors;
     let outcome: { ok: boolean; value: unknown };

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.js";
 import { channels } from "../diagnostics.js";
 import { adopt } from "./adopt.js";
 import { context } from "./context.js";
-import { CancelledError, StartError } from "../errors.js";
+import { CancelledError, StartError, fromParent } from "../errors.js";
 import type { Nursery } from "../nursery.js";
 import type { StartContext, Task, TaskContext, TaskState } from "../task.js";
 
@@ -268,7 +268,7 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
     const onAbort = (): void => {
       this.unfollowCaller();
       const reason: unknown = signal.reason;
-      this.abort(reason instanceof CancelledError ? reason : new CancelledError({ source: "parent", detail: reason, nursery: this.nursery.name, task: this.name }));
+      this.abort(fromParent(reason, this.nursery.name, this.name));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     this.stopFollowing = () => signal.removeEventListener("abort", onAbort);
