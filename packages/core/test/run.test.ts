@@ -49,6 +49,31 @@ describe("run", () => {
     expect(exit.stderr).toMatch(/request-1 \[running, \d[^\]]*\]/);
   });
 
+  it("forces the exit on a second SIGTERM too, with 143 and the task tree", async () => {
+    const app = start("ignore");
+    await app.waitForLine("ready");
+    app.signal("SIGTERM");
+    await app.waitForLine("received SIGTERM, shutting down");
+    app.signal("SIGTERM");
+    const exit = await app.exited;
+    expect(exit.code).toBe(143);
+    expect(exit.stderr).toContain("received SIGTERM again, exiting now; still running:");
+    expect(exit.stderr).toMatch(/stubborn \[cancelling, /);
+  });
+
+  it("exits 1 and prints the error once when a cleanup fails during a signal-driven shutdown, after every other cleanup ran", async () => {
+    const app = start("cleanupfails");
+    await app.waitForLine("ready");
+    app.signal("SIGINT");
+    const exit = await app.exited;
+    // A real error wins over the signal: the exit code says something failed, not "interrupted".
+    expect(exit.code).toBe(1);
+    expect(cleanupLines(exit.stdout)).toEqual(["cleanup request-2", "cleanup request-1", "cleanup db-pool"]);
+    expect(exit.stderr.startsWith("received SIGINT, shutting down (press Ctrl+C again to force)\n")).toBe(true);
+    expect(exit.stderr.match(/Error: flush failed/g)).toHaveLength(1);
+    expect(exit.stderr).not.toMatch(/CancelledError|cancelled:/);
+  });
+
   it("forces the exit on a second SIGINT while cleanup blocks the event loop", async () => {
     const app = start("block");
     await app.waitForLine("ready");
