@@ -32,27 +32,20 @@ import {
   type Nursery,
   type TaskContext,
 } from "@nursery/core";
-import { VirtualClock, expectSequence, spawnFixture, HOUSE_TYPE_ERROR, NOT_DURATIONS, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectSequence, spawnFixture, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns, type Settled } from "@nursery/core/testing";
 import { collectUnhandledRejections, flush } from "./support.js";
 
-// The house shape: Expected `name` to be <what>, got `<value>` (<typeof>).
-
+// Argument errors are checked with expectHouseTypeError, for the house shape:
+// Expected `name` to be <what>, got `<value>` (<typeof>).
 const bad = <T>(value: unknown): T => value as T;
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
 
-function expectHouseTypeError(err: unknown, name: string): void {
-  expect(err).toBeInstanceOf(TypeError);
-  const message = (err as TypeError).message;
-  expect(message).toMatch(HOUSE_TYPE_ERROR);
-  expect(message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
-
 /** Runs `promise` to completion on `clock` (virtual time), then reports how it stands. */
-async function settleOn(clock: VirtualClock, promise: PromiseLike<unknown>): Promise<Settled> {
-  const watched = within(promise, 0);
-  await clock.runAll();
-  await watched;
-  return within(promise);
+function settleOn(clock: VirtualClock, promise: PromiseLike<unknown>): Promise<Settled> {
+  return settledBy(promise, async () => {
+    await clock.runAll();
+    await eventLoopTurns();
+  });
 }
 
 function revokedProxy(): object {

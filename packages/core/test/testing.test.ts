@@ -1,6 +1,6 @@
 import { describe, it, expect } from "@jest/globals";
 import { nursery, TimeoutError, CancelledError } from "@nursery/core";
-import { VirtualClock, expectSequence } from "@nursery/core/testing";
+import { VirtualClock, expectSequence, expectHouseTypeError, settledBy, eventLoopTurns, thrown } from "@nursery/core/testing";
 import { deferred, flush, rejection, sleepUntil } from "./support.js";
 
 describe("VirtualClock", () => {
@@ -259,5 +259,66 @@ describe("expectSequence", () => {
     expect((err as Error).message.startsWith(`expectSequence: ${detail}`)).toBe(true);
     expect((err as Error).message).toContain("  log:     ");
     expect((err as Error).message).toContain("  pattern: ");
+  });
+});
+
+describe("expectHouseTypeError", () => {
+  it("passes for a house-shape TypeError about the named argument", () => {
+    const err = thrown(() => nursery(() => {}, { timeout: -1 }));
+    expect(() => expectHouseTypeError(err, "timeout")).not.toThrow();
+    expect(() => expectHouseTypeError(new TypeError("Expected `options.signal` to be an AbortSignal, got `{}` (object)"), "options.signal")).not.toThrow();
+  });
+
+  it.each<[string, unknown, string]>([
+    ["nothing thrown", undefined, "expected a TypeError about `timeout`"],
+    ["a plain Error in the house shape", new Error("Expected `timeout` to be a number >= 0 or Infinity, got `-1` (number)"), "expected a TypeError about `timeout`"],
+    ["a TypeError in another shape", new TypeError("timeout must be >= 0"), "the message is not in the house shape"],
+    ["a TypeError about another argument", new TypeError("Expected `ms` to be a number >= 0 or Infinity, got `-1` (number)"), "the message does not start with Expected `timeout`"],
+    ["a TypeError about an argument whose name only starts the same", new TypeError("Expected `timeouts` to be an array, got `1` (number)"), "the message does not start with Expected `timeout`"],
+  ])("throws an Error saying why for %s", (_label, err, why) => {
+    const failure = thrown(() => expectHouseTypeError(err, "timeout"));
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(TypeError);
+    expect((failure as Error).message.startsWith(`expectHouseTypeError: ${why}`)).toBe(true);
+    expect((failure as Error).message).toContain("\n  got: ");
+  });
+
+  it("throws a house-shape TypeError when the name is not a string", () => {
+    expect(() => expectHouseTypeError(new TypeError("x"), 42 as never)).toThrow(
+      new TypeError("Expected `name` to be a string, got `42` (number)"),
+    );
+  });
+});
+
+describe("settledBy", () => {
+  it("reports a fulfilled promise with its value; settled() turns true once it has settled", async () => {
+    const seen: boolean[] = [];
+    const result = await settledBy(Promise.resolve("done"), async (settled) => {
+      seen.push(settled());
+      await eventLoopTurns(1);
+      seen.push(settled());
+    });
+    expect(seen).toEqual([false, true]);
+    expect(result).toEqual({ state: "fulfilled", value: "done" });
+  });
+
+  it("reports a rejected promise with its error", async () => {
+    const boom = new Error("boom");
+    expect(await settledBy(Promise.reject(boom), () => eventLoopTurns(1))).toEqual({ state: "rejected", error: boom });
+  });
+
+  it("reports pending when the wait ends before the promise settles", async () => {
+    expect(await settledBy(new Promise(() => {}), () => Promise.resolve())).toEqual({ state: "pending" });
+  });
+
+  it("rejects with the wait's own error when the wait gives up", async () => {
+    const gaveUp = new Error("condition never held");
+    await expect(settledBy(new Promise(() => {}), () => Promise.reject(gaveUp))).rejects.toBe(gaveUp);
+  });
+
+  it("rejects with a house-shape TypeError when waitFor is not a function", async () => {
+    await expect(settledBy(Promise.resolve(), 30 as never)).rejects.toThrow(
+      new TypeError("Expected `waitFor` to be a function, got `30` (number)"),
+    );
   });
 });

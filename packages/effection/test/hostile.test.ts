@@ -6,19 +6,13 @@
 // back to baseline.
 import { describe, it, expect } from "@jest/globals";
 import { nursery, CancelledError, type Nursery } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
+import { VirtualClock, expectHouseTypeError, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { run, sleep, suspend, until, type Operation } from "effection";
 import { spawnOperation, runOperation, useNursery, callWithSignal } from "@nursery/effection";
 import { listenerCount, untilAborted } from "./helpers.js";
 
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
-
-function expectHouseTypeError(err: unknown, name: string): void {
-  expect(err).toBeInstanceOf(TypeError);
-  expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
-  expect((err as TypeError).message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
 
 function* idle(): Operation<void> {
   yield* suspend();

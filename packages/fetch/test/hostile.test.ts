@@ -12,34 +12,20 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { setMaxListeners } from "node:events";
 import { CancelledError, nursery, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, NOT_DURATIONS, thrown, settledWithin as within, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
 import { backoffDelay, fetch, Limiter, TaskEndedError, type FetchInit, type FetchTask } from "@nursery/fetch";
 import { listeners, TestServer, until, type Handler } from "./support/server.js";
 
-// The house shape: Expected `name` to be <what>, got `<value>` (<typeof>). `()` marks a callback's result.
+// Argument errors are checked with expectHouseTypeError, for the house shape:
+// Expected `name` to be <what>, got `<value>` (<typeof>). `()` in a name marks a callback's result.
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
-
-function expectHouseTypeError(err: unknown, name: string): void {
-  expect(err).toBeInstanceOf(TypeError);
-  const message = (err as TypeError).message;
-  expect(message).toMatch(HOUSE_TYPE_ERROR);
-  expect(message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
 
 /**
  * Like `within`, for outcomes that need the network first: waits until `promise` settles, for at
  * most `until()`'s bounded number of event-loop turns (then the test fails instead of hanging).
  */
-async function outcome(promise: PromiseLike<unknown>): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  await until(() => result.state !== "pending");
-  return result;
-}
+const outcome = (promise: PromiseLike<unknown>): Promise<Settled> => settledBy(promise, (settled) => until(settled));
 
 /** Calls `call`, which must not throw synchronously, and returns what it rejected with within a few turns. */
 async function refused(call: () => Promise<unknown>): Promise<unknown> {

@@ -73,15 +73,7 @@ export class ProcessError extends Error {
 ProcessError.prototype.name = "ProcessError";
 Object.defineProperty(ProcessError.prototype, BRAND, { value: "ProcessError", enumerable: false });
 
-function message(d: {
-  code: ProcessErrorCode;
-  command: string;
-  args: readonly string[];
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  cause?: unknown;
-}): string {
+function message(d: ConstructorParameters<typeof ProcessError>[0]): string {
   const shown = `\`${displayCommand(d.command, d.args)}\``;
   let head: string;
   if (d.code === "ERR_PROCESS_SPAWN") {

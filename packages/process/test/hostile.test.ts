@@ -12,33 +12,20 @@
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { CancelledError, NurseryClosedError, nursery, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, NOT_DURATIONS, thrown, settledWithin as within, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, type Settled } from "@nursery/core/testing";
 import { exec, ProcessError, spawnProcess, type Subprocess } from "@nursery/process";
 import { cleanup, isAlive, listeners, waitUntil } from "./helpers.js";
 
 const childProcess = require("node:child_process") as typeof import("node:child_process");
 
-// The house shape: Expected `name` to be <what>, got `<value>` (<typeof>).
+// Argument errors are checked with expectHouseTypeError, for the house shape:
+// Expected `name` to be <what>, got `<value>` (<typeof>).
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
 
-function expectHouseTypeError(err: unknown, name: string): void {
-  expect(err).toBeInstanceOf(TypeError);
-  const message = (err as TypeError).message;
-  expect(message).toMatch(HOUSE_TYPE_ERROR);
-  expect(message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
-
 /** Waits for `promise`, which depends on a process, to settle: a condition with waitUntil's bound, not a delay. */
-async function outcome(promise: PromiseLike<unknown>): Promise<Settled> {
-  let result: Settled = { state: "pending" };
-  promise.then(
-    (value) => (result = { state: "fulfilled", value }),
-    (error: unknown) => (result = { state: "rejected", error }),
-  );
-  await waitUntil(() => result.state !== "pending", "the promise settled");
-  return result;
-}
+const outcome = (promise: PromiseLike<unknown>): Promise<Settled> =>
+  settledBy(promise, (settled) => waitUntil(settled, "the promise settled"));
 
 // Every process a test starts is tracked: afterEach SIGKILLs what is left, aborts every owner, and
 // then checks that each pid is gone (kill -0 fails with ESRCH).

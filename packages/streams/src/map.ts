@@ -1,5 +1,6 @@
 // map(): applies an async function to each chunk, up to `concurrency` at once, results in order.
 import { isCancelledBy } from "./internal/abort.js";
+import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, attempt, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
 import { checkCount, checkFunction, checkOptions, checkSignal } from "./internal/validate.js";
@@ -72,9 +73,8 @@ class MapReader<T, R> implements Reader<R> {
   readonly #running = new Set<Promise<void>>();
   #pulling = false;
   #upstreamDone = false;
-  #waiting: ((outcome: Outcome<R>) => void) | undefined;
+  readonly #consumer = new Consumer<R>();
   #stopped = false;
-  #failed: Promise<Outcome<R>> | undefined;
 
   constructor(source: object, fn: (value: T, context: MapContext) => R | PromiseLike<R>, concurrency: number) {
     this.#fn = fn;
@@ -83,26 +83,18 @@ class MapReader<T, R> implements Reader<R> {
   }
 
   read(settle: (outcome: Outcome<R>) => void): void {
-    this.#waiting = settle;
-    if (this.#failed !== undefined) {
-      void this.#failed.then((outcome) => this.#answer(settle, outcome));
-      return;
-    }
+    if (!this.#consumer.wait(settle)) return;
     this.#fill();
     this.#deliver();
   }
 
   withdraw(): undefined {
-    this.#waiting = undefined;
-    return undefined;
+    return this.#consumer.withdraw();
   }
 
   close(reason: unknown): Promise<void> {
-    if (this.#failed !== undefined) {
-      return this.#failed.then((outcome) => {
-        if ("error" in outcome) throw outcome.error;
-      });
-    }
+    const failed = this.#consumer.closeAfterFailure();
+    if (failed !== undefined) return failed;
     this.#stopped = true;
     return this.#teardown(reason).then((error) => {
       if (error !== undefined) throw error.error;
@@ -153,15 +145,15 @@ class MapReader<T, R> implements Reader<R> {
   }
 
   #deliver(): void {
-    const settle = this.#waiting;
+    const settle = this.#consumer.waiting;
     if (settle === undefined || this.#stopped) return;
     const head = this.#slots[0];
     if (head?.outcome !== undefined) {
       this.#slots.shift();
       this.#fill();
-      this.#answer(settle, head.outcome);
+      this.#consumer.answer(settle, head.outcome);
     } else if (head === undefined && this.#upstreamDone && !this.#pulling) {
-      this.#answer(settle, { result: DONE });
+      this.#consumer.answer(settle, { result: DONE });
     }
   }
 
@@ -169,9 +161,7 @@ class MapReader<T, R> implements Reader<R> {
   // not reported (docs/design/decisions/streams-helpers.md).
   #fail(error: unknown): void {
     this.#stopped = true;
-    this.#failed = this.#teardown(undefined).then(() => ({ error }));
-    const settle = this.#waiting;
-    if (settle !== undefined) void this.#failed.then((outcome) => this.#answer(settle, outcome));
+    this.#consumer.fail(this.#teardown(undefined), error);
   }
 
   // Aborts the calls in flight and the source, waits for both; resolves with the first real error
@@ -193,11 +183,5 @@ class MapReader<T, R> implements Reader<R> {
       failure ??= { error };
     }
     return failure;
-  }
-
-  #answer(settle: (outcome: Outcome<R>) => void, outcome: Outcome<R>): void {
-    if (this.#waiting !== settle) return;
-    this.#waiting = undefined;
-    settle(outcome);
   }
 }

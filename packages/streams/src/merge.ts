@@ -1,4 +1,5 @@
 // merge(): chunks from several sources, as they arrive; every source is closed when it stops.
+import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
 import { checkOptions, checkSignal, invalid } from "./internal/validate.js";
@@ -48,9 +49,8 @@ class MergeReader<T> implements Reader<T> {
   // Inputs holding a chunk, in arrival order.
   readonly #ready: Input<T>[] = [];
   #remaining: number;
-  #waiting: ((outcome: Outcome<T>) => void) | undefined;
+  readonly #consumer = new Consumer<T>();
   #stopped = false;
-  #failed: Promise<Outcome<T>> | undefined;
 
   constructor(sources: object[]) {
     this.#inputs = sources.map((source) => ({
@@ -62,27 +62,19 @@ class MergeReader<T> implements Reader<T> {
   }
 
   read(settle: (outcome: Outcome<T>) => void): void {
-    this.#waiting = settle;
-    if (this.#failed !== undefined) {
-      void this.#failed.then((outcome) => this.#answer(settle, outcome));
-      return;
-    }
+    if (!this.#consumer.wait(settle)) return;
     this.#deliver();
     for (const input of this.#inputs) if (input.state === "idle") this.#pull(input);
   }
 
   withdraw(): undefined {
-    this.#waiting = undefined;
-    return undefined;
+    return this.#consumer.withdraw();
   }
 
   close(reason: unknown): Promise<void> {
-    if (this.#failed !== undefined) {
-      // A source failed and the consumer left before hearing it: the failure is the close error.
-      return this.#failed.then((outcome) => {
-        if ("error" in outcome) throw outcome.error;
-      });
-    }
+    // A source failed and the consumer left before hearing it: the failure is the close error.
+    const failed = this.#consumer.closeAfterFailure();
+    if (failed !== undefined) return failed;
     this.#stopped = true;
     if (reason !== undefined || this.#inputs.some((input) => input.state === "pulling")) {
       this.#controller.abort(reason);
@@ -120,7 +112,7 @@ class MergeReader<T> implements Reader<T> {
   }
 
   #deliver(): void {
-    const settle = this.#waiting;
+    const settle = this.#consumer.waiting;
     if (settle === undefined || this.#stopped) return;
     const input = this.#ready.shift();
     if (input !== undefined) {
@@ -128,9 +120,9 @@ class MergeReader<T> implements Reader<T> {
       input.value = undefined;
       // Pull this source's next chunk before answering: the answer may re-enter read().
       this.#pull(input);
-      this.#answer(settle, { result: { done: false, value } });
+      this.#consumer.answer(settle, { result: { done: false, value } });
     } else if (this.#remaining === 0) {
-      this.#answer(settle, { result: DONE });
+      this.#consumer.answer(settle, { result: DONE });
     }
   }
 
@@ -139,14 +131,6 @@ class MergeReader<T> implements Reader<T> {
   #fail(error: unknown): void {
     this.#stopped = true;
     this.#controller.abort();
-    this.#failed = Promise.allSettled(this.#inputs.map((input) => input.iterator.return())).then(() => ({ error }));
-    const settle = this.#waiting;
-    if (settle !== undefined) void this.#failed.then((outcome) => this.#answer(settle, outcome));
-  }
-
-  #answer(settle: (outcome: Outcome<T>) => void, outcome: Outcome<T>): void {
-    if (this.#waiting !== settle) return;
-    this.#waiting = undefined;
-    settle(outcome);
+    this.#consumer.fail(Promise.allSettled(this.#inputs.map((input) => input.iterator.return())), error);
   }
 }

@@ -5,19 +5,13 @@
 // settled if it did so within a bounded number of event-loop turns) and never leftover state (no
 // item lost or duplicated, sources closed once, listener counts back to baseline).
 import { describe, it, expect } from "@jest/globals";
-import { HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
+import { expectHouseTypeError, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { Readable, Writable } from "node:stream";
 import { channel, iterate, take, map, merge, pipeline, ChannelClosedError } from "@nursery/streams";
 import { countingIterator, listeners } from "./support.js";
 
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
-
-function expectHouseTypeError(err: unknown, name: string): void {
-  expect(err).toBeInstanceOf(TypeError);
-  expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
-  expect((err as TypeError).message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
 
 const notCounts: [string, unknown][] = [
   ["NaN", NaN],

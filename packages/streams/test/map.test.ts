@@ -105,6 +105,29 @@ describe("map", () => {
     expect(counts.return).toBe(1);
   });
 
+  it("rejects return() with a call's failure that came while no read was waiting", async () => {
+    const failure = new Error("call failed");
+    const gate = deferred();
+    const { iterator: source, counts } = numbers();
+    const mapped = map(
+      source,
+      async (n) => {
+        if (n === 2) {
+          await gate.promise;
+          throw failure;
+        }
+        return n;
+      },
+      { concurrency: 2 },
+    );
+    expect(await mapped.next()).toEqual({ done: false, value: 1 });
+    await flush();
+    gate.resolve();
+    await flush();
+    expect(await rejectionOf(mapped.return())).toBe(failure);
+    expect(counts.return).toBe(1);
+  });
+
   it("rejects with signal.reason after the calls in flight settled, and closes the source once", async () => {
     const log: string[] = [];
     const { iterator: source, counts } = numbers();

@@ -58,6 +58,20 @@ describe("merge", () => {
     expect(failing.counts.return).toBe(0); // it ended by itself
   });
 
+  it("rejects return() with a source's failure that came while no read was waiting", async () => {
+    const failure = new Error("source failed");
+    const a = forever("a");
+    const blocked = deferred<IteratorResult<string>>();
+    const failing = countingIterator<string>(() => blocked.promise);
+    const merged = merge([a.iterator, failing.iterator]);
+    expect(await merged.next()).toEqual({ done: false, value: "a1" });
+    await flush();
+    blocked.reject(failure);
+    await flush();
+    expect(await rejectionOf(merged.return())).toBe(failure);
+    expect([a.counts.return, failing.counts.return]).toEqual([1, 0]);
+  });
+
   it("rejects with signal.reason when cancelled mid-wait, closing every source once", async () => {
     const blockedA = deferred<IteratorResult<string>>();
     const blockedB = deferred<IteratorResult<string>>();

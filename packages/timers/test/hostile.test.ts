@@ -6,18 +6,12 @@
 import { describe, it, expect } from "@jest/globals";
 import { getEventListeners } from "node:events";
 import { nursery, onCancel, CancelledError, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
+import { VirtualClock, HOUSE_TYPE_ERROR, expectHouseTypeError, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { sleep, interval, timeout, deadline } from "@nursery/timers";
 
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
-
-function expectHouseTypeError(err: unknown, name: string): void {
-  expect(err).toBeInstanceOf(TypeError);
-  expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
-  expect((err as TypeError).message.startsWith(`Expected \`${name}\``)).toBe(true);
-}
 
 const notNumbers: [string, unknown][] = [
   ["NaN", NaN],

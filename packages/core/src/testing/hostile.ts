@@ -1,6 +1,8 @@
 // Helpers for hostile-input tests of code built on nurseries: did a call throw the house
-// TypeError, and did a promise settle within a bounded number of event-loop turns (so a hang
-// fails the test instead of stalling it)?
+// TypeError, and did a promise settle within a bounded wait (so a hang fails the test instead of
+// stalling it)? Framework-neutral: an assertion here throws a plain `Error`, never imports jest.
+import { inspect } from "node:util";
+import { checkFunction, checkString } from "../internal/validate.js";
 
 /**
  * The shape of every argument TypeError of the nursery packages:
@@ -31,7 +33,32 @@ export function thrown(fn: () => unknown): unknown {
   return undefined;
 }
 
-/** How a promise stood after {@link settledWithin}'s turns. */
+/**
+ * Asserts that `err` is a `TypeError` in the house shape ({@link HOUSE_TYPE_ERROR}) about the
+ * argument or option `name`: its message starts with ``Expected `name` ``. Use it on what
+ * {@link thrown} returned, or on a rejection's reason.
+ *
+ * Returns nothing when `err` fits; otherwise throws an `Error` that says which of the three
+ * checks failed (not a `TypeError`, not the house shape, names another argument) and shows `err`.
+ * Throws a `TypeError` when `name` is not a string.
+ *
+ * @example
+ * ```ts
+ * expectHouseTypeError(thrown(() => nursery(() => {}, { timeout: -1 })), "timeout");
+ * ```
+ */
+export function expectHouseTypeError(err: unknown, name: string): void {
+  checkString("name", name);
+  const fail = (what: string): never => {
+    throw new Error(`expectHouseTypeError: ${what}\n  got: ${inspect(err, { breakLength: Infinity })}`);
+  };
+  if (!(err instanceof TypeError)) fail(`expected a TypeError about \`${name}\``);
+  const message = (err as TypeError).message;
+  if (!HOUSE_TYPE_ERROR.test(message)) fail("the message is not in the house shape: Expected `name` to be <what>, got `<value>` (<type>)");
+  if (!message.startsWith(`Expected \`${name}\``)) fail(`the message does not start with Expected \`${name}\``);
+}
+
+/** How a promise stood after {@link settledWithin}'s turns or {@link settledBy}'s wait. */
 export type Settled =
   | { state: "fulfilled"; value: unknown }
   | { state: "rejected"; error: unknown }
@@ -58,13 +85,38 @@ export async function eventLoopTurns(n = 30): Promise<void> {
  * expect((await settledWithin(sleep(10, { signal: aborted }))).state).toBe("rejected");
  * ```
  */
-export async function settledWithin(promise: PromiseLike<unknown>, turns = 30): Promise<Settled> {
+export function settledWithin(promise: PromiseLike<unknown>, turns = 30): Promise<Settled> {
+  return settledBy(promise, () => eventLoopTurns(turns));
+}
+
+/**
+ * Observes `promise` while `waitFor` runs and reports how it stood when the wait ended. `waitFor`
+ * gets a `settled()` predicate, so a bounded poll (your own "wait until, or fail after N") can
+ * stop as soon as the promise settles. Use it for outcomes that need I/O first (a server, a child
+ * process), where {@link settledWithin}'s fixed turns are not enough.
+ *
+ * Resolves with the {@link Settled} state once `waitFor` resolves (`"pending"` if the promise had
+ * not settled by then); rejects with `waitFor`'s error when the wait itself fails, such as a poll
+ * that gave up, and with a `TypeError` when `waitFor` is not a function.
+ *
+ * @example
+ * ```ts
+ * // waitUntil(condition, what): the test's own poll, which throws once its bound has passed
+ * const result = await settledBy(exec("true"), (settled) => waitUntil(settled, "exec settled"));
+ * expect(result.state).toBe("fulfilled");
+ * ```
+ */
+export async function settledBy(
+  promise: PromiseLike<unknown>,
+  waitFor: (settled: () => boolean) => PromiseLike<void>,
+): Promise<Settled> {
+  checkFunction("waitFor", waitFor);
   let result: Settled = { state: "pending" };
   promise.then(
     (value) => (result = { state: "fulfilled", value }),
     (error: unknown) => (result = { state: "rejected", error }),
   );
-  await eventLoopTurns(turns);
+  await waitFor(() => result.state !== "pending");
   return result;
 }
 

@@ -4,7 +4,7 @@
 import { constants } from "node:os";
 
 export { describeValue as describe } from "@nursery/core";
-export { invalidArgument as invalid } from "@nursery/core";
+export { invalidArgument as invalid, isAbortSignal } from "@nursery/core";
 import { invalidArgument as invalid } from "@nursery/core";
 
 export function checkDuration(name: string, value: unknown): number {
@@ -35,13 +35,4 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
-}
-
-export function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    isObject(value) &&
-    typeof value["aborted"] === "boolean" &&
-    typeof value["addEventListener"] === "function" &&
-    typeof value["removeEventListener"] === "function"
-  );
 }

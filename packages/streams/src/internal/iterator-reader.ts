@@ -5,7 +5,7 @@
 // source is kept open. The next reader of that same iterator (an async generator is its own
 // iterator, so `iterate(gen)` again finds it) receives the parked result before calling `next()`
 // again, so no chunk is skipped. See docs/design/decisions/streams-late-chunks.md.
-import { attempt, type Outcome, type Reader } from "./reader.js";
+import { attempt, PendingRead, type Outcome, type Reader } from "./reader.js";
 
 const parked = new WeakMap<object, Promise<Outcome<unknown>>>();
 
@@ -41,7 +41,7 @@ export class IteratorReader<T> implements Reader<T> {
   #iterator: AsyncIterator<T> | undefined;
   // The object results are parked under: the source's own iterator (the sync one for iterables).
   #key: object | undefined;
-  #pending: Promise<Outcome<T>> | undefined;
+  readonly #pending = new PendingRead<T>();
 
   constructor(source: AsyncIterable<T> | Iterable<T>) {
     this.#source = source;
@@ -58,18 +58,11 @@ export class IteratorReader<T> implements Reader<T> {
       settle({ error });
       return;
     }
-    this.#pending = read;
-    void read.then((outcome) => {
-      if (this.#pending !== read) return;
-      this.#pending = undefined;
-      settle(outcome);
-    });
+    this.#pending.start(read, settle);
   }
 
   withdraw(): Promise<Outcome<T>> | undefined {
-    const late = this.#pending;
-    this.#pending = undefined;
-    return late;
+    return this.#pending.withdraw();
   }
 
   close(): Promise<void> {

@@ -52,6 +52,30 @@ export function attempt<R>(fn: () => R | PromiseLike<R>): Promise<R> {
   }
 }
 
+/**
+ * The read in progress of a source whose reads cannot be un-called (an async iterator, a web
+ * stream): `settle` gets its outcome unless `withdraw()` came first, which hands the read back
+ * instead, as its late outcome.
+ */
+export class PendingRead<T> {
+  #read: Promise<Outcome<T>> | undefined;
+
+  start(read: Promise<Outcome<T>>, settle: (outcome: Outcome<T>) => void): void {
+    this.#read = read;
+    void read.then((outcome) => {
+      if (this.#read !== read) return;
+      this.#read = undefined;
+      settle(outcome);
+    });
+  }
+
+  withdraw(): Promise<Outcome<T>> | undefined {
+    const late = this.#read;
+    this.#read = undefined;
+    return late;
+  }
+}
+
 /** Wraps a reader as a source `iterate()` accepts (how the helpers hand their readers to it). */
 export function sourceOf<T>(reader: Reader<T>): HasReader<T> {
   return { [READER]: () => reader };

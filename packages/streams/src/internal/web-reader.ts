@@ -5,7 +5,7 @@
 // in both cases the read took no chunk. Only a read that was already fulfilled (its chunk in flight
 // to us when the abort ran) carries a chunk late: on close it goes with the cancelled stream; when
 // the stream is kept open it is parked here, keyed by the stream, for its next reader.
-import { attempt, type Outcome, type Reader } from "./reader.js";
+import { attempt, PendingRead, type Outcome, type Reader } from "./reader.js";
 
 const parked = new WeakMap<object, Promise<Outcome<unknown>>>();
 
@@ -17,7 +17,7 @@ export function isWebReadable(value: object): value is ReadableStream<unknown> {
 export class WebReader<T> implements Reader<T> {
   readonly #stream: ReadableStream<T>;
   #reader: ReadableStreamDefaultReader<T> | undefined;
-  #pending: Promise<Outcome<T>> | undefined;
+  readonly #pending = new PendingRead<T>();
 
   constructor(stream: ReadableStream<T>) {
     this.#stream = stream;
@@ -36,18 +36,11 @@ export class WebReader<T> implements Reader<T> {
     } else {
       read = this.#readOnce();
     }
-    this.#pending = read;
-    void read.then((outcome) => {
-      if (this.#pending !== read) return;
-      this.#pending = undefined;
-      settle(outcome);
-    });
+    this.#pending.start(read, settle);
   }
 
   withdraw(): Promise<Outcome<T>> | undefined {
-    const late = this.#pending;
-    this.#pending = undefined;
-    return late;
+    return this.#pending.withdraw();
   }
 
   close(reason: unknown): Promise<void> {
