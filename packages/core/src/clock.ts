@@ -23,6 +23,10 @@ export interface Clock {
 // setTimeout clamps delays above 2^31-1 ms to 1 ms; longer delays are run as a chain of chunks.
 const MAX_CHUNK = 2 ** 31 - 1;
 
+// The handle wraps Node's Timeout rather than being it. Returning the Timeout itself saves 32 B per
+// pending timer, but measured 40 % slower cancellation of 100k sleeping tasks (bench scenario 2:
+// about 120 ms against 83 ms, with half again as much time in the garbage collector), so the
+// wrapper stays.
 interface RealTimer {
   id: ReturnType<typeof setTimeout> | undefined;
 }

@@ -54,7 +54,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
     const clock = checkClock("clock", options.clock, realClock);
     const reason = cancelReasonOf(options);
     if (reason !== undefined) return Promise.reject(reason);
-    return startTaskWait(ms, options, clock).promise;
+    return startTaskWait(ms, options, clock);
   }
   const signal = checkSignal("signal", options?.signal);
   const clock = checkClock("clock", options?.clock, realClock);

@@ -166,7 +166,9 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
   addHook(hook: CancelHook): () => void {
     if (this.ext === undefined) this.ext = hook;
     else extrasOf(this).hooks.push(hook);
-    return () => this.removeHook(hook);
+    // A bound function (72 B with its argument) instead of a closure and its context (~104 B):
+    // every sleeping task holds one.
+    return this.removeHook.bind(this, hook);
   }
 
   removeHook(hook: CancelHook): void {
