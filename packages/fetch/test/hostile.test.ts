@@ -14,7 +14,7 @@ import { setMaxListeners } from "node:events";
 import { CancelledError, nursery, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
 import { VirtualClock, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
 import { backoffDelay, fetch, Limiter, TaskEndedError, type FetchInit, type FetchTask } from "@nursery/fetch";
-import { listeners, TestServer, until, type Handler } from "./support/server.js";
+import { flaky, listeners, TestServer, until, type Handler } from "./support/server.js";
 
 // Argument errors are checked with expectHouseTypeError, for the house shape:
 // Expected `name` to be <what>, got `<value>` (<typeof>). `()` in a name marks a callback's result.
@@ -56,18 +56,6 @@ function owner(): { controller: AbortController; task: FetchTask } {
   return { controller, task: { signal: controller.signal } };
 }
 
-/** Answers the first `failures` requests with 503 (and `Retry-After` when given), then 200 "ok". */
-function flaky(failures: number, retryAfter?: string): Handler {
-  return ({ res, index }) => {
-    if (index > failures) {
-      res.end("ok");
-      return;
-    }
-    res.statusCode = 503;
-    if (retryAfter !== undefined) res.setHeader("retry-after", retryAfter);
-    res.end("busy");
-  };
-}
 
 /** A response that sends "first" and then stalls until the server is closed. */
 const stalls: Handler = ({ res }) => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { CancelledError, nursery, TimeoutError } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { backoffDelay, DEFAULT_RETRY_METHODS, fetch, HttpError } from "@nursery/fetch";
-import { listeners, TestServer, until, type Handler } from "./support/server.js";
+import { flaky, listeners, TestServer, until, type Handler } from "./support/server.js";
 
 let server: TestServer | undefined;
 
@@ -16,18 +16,6 @@ async function start(handler: Handler): Promise<TestServer> {
   return server;
 }
 
-/** Answers 503 (with `Retry-After` when given) to the first `failures` requests, then 200 "ok". */
-function flaky(failures: number, retryAfter?: string): Handler {
-  return ({ res, index }) => {
-    if (index > failures) {
-      res.end("ok");
-      return;
-    }
-    res.statusCode = 503;
-    if (retryAfter !== undefined) res.setHeader("retry-after", retryAfter);
-    res.end("busy");
-  };
-}
 
 const PENDING = Symbol("pending");
 

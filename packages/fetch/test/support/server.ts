@@ -135,3 +135,16 @@ export async function until(predicate: () => boolean, turns = 100_000): Promise<
 export function listeners(signal: AbortSignal): number {
   return getEventListeners(signal, "abort").length;
 }
+
+/** Answers 503 (with `Retry-After` when given) to the first `failures` requests, then 200 "ok". */
+export function flaky(failures: number, retryAfter?: string): Handler {
+  return ({ res, index }) => {
+    if (index > failures) {
+      res.end("ok");
+      return;
+    }
+    res.statusCode = 503;
+    if (retryAfter !== undefined) res.setHeader("retry-after", retryAfter);
+    res.end("busy");
+  };
+}
