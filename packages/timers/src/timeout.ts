@@ -19,6 +19,7 @@ export interface MoveOnOptions extends TimeoutOptions {
   onTimeout: "move-on";
 }
 
+// The public signatures spell this type out, so the reference shows it; `scope` uses the alias.
 type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
 function scope<T>(ms: number, fn: Work<T>, options: TimeoutOptions | undefined): Promise<T | undefined> {
@@ -58,9 +59,9 @@ function scope<T>(ms: number, fn: Work<T>, options: TimeoutOptions | undefined):
  * });
  * ```
  */
-export function timeout<T>(ms: number, fn: Work<T>, options: MoveOnOptions): Promise<T | undefined>;
-export function timeout<T>(ms: number, fn: Work<T>, options?: TimeoutOptions): Promise<T>;
-export function timeout<T>(ms: number, fn: Work<T>, options?: TimeoutOptions): Promise<T | undefined> {
+export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options: MoveOnOptions): Promise<T | undefined>;
+export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T>;
+export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T | undefined> {
   checkOptions("options", options);
   return scope(ms, fn, options);
 }
@@ -83,9 +84,9 @@ export function timeout<T>(ms: number, fn: Work<T>, options?: TimeoutOptions): P
  * const profile = await deadline(at, (signal) => loadProfile(token, signal), task);
  * ```
  */
-export function deadline<T>(at: number, fn: Work<T>, options: MoveOnOptions): Promise<T | undefined>;
-export function deadline<T>(at: number, fn: Work<T>, options?: TimeoutOptions): Promise<T>;
-export function deadline<T>(at: number, fn: Work<T>, options?: TimeoutOptions): Promise<T | undefined> {
+export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options: MoveOnOptions): Promise<T | undefined>;
+export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T>;
+export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T | undefined> {
   checkInstant("at", at);
   checkOptions("options", options);
   const clock = checkClock("clock", options?.clock, realClock);
