@@ -9,23 +9,13 @@
 // The server's request count is the oracle for "nothing sent". A core task is listened to through
 // hooks, not its signal, so the listener counts that can fail are taken on a `{ signal, state }`
 // owner.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { CancelledError, isCancellation, nursery, type TaskContext, type TaskState } from "@nursery/core";
 import { eventLoopTurns, VirtualClock, type Settled } from "@nursery/core/testing";
 import { fetch, Limiter, TaskEndedError, type FetchTask } from "@nursery/fetch";
-import { listeners, TestServer, until, type Handler } from "./support/server.js";
+import { listeners, until, serverPerTest } from "./support/server.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(handler?: Handler): Promise<TestServer> {
-  server = await TestServer.start(handler);
-  return server;
-}
+const start = serverPerTest();
 
 /**
  * A core task that has returned: its context, captured while it ran. Wrapped in an object: at run

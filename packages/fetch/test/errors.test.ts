@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { isCancellation, nursery } from "@nursery/core";
 import { EXCERPT_BYTES, fetch, HttpError, TaskEndedError } from "@nursery/fetch";
-import { listeners, TestServer, type Handler } from "./support/server.js";
+import { listeners, serverPerTest } from "./support/server.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(handler: Handler): Promise<TestServer> {
-  server = await TestServer.start(handler);
-  return server;
-}
+const start = serverPerTest();
 
 describe("HttpError", () => {
   it("is what throwHttpErrors rejects a non-2xx status with: status, URL, method, headers, excerpt and a stable code", async () => {

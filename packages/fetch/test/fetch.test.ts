@@ -1,21 +1,11 @@
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { setMaxListeners } from "node:events";
 import { CancelledError, isCancellation, nursery, TimeoutError, type TaskContext } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { fetch, Limiter, TaskEndedError } from "@nursery/fetch";
-import { listeners, TestServer, until } from "./support/server.js";
+import { listeners, until, serverPerTest } from "./support/server.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(handler?: Parameters<typeof TestServer.start>[0]): Promise<TestServer> {
-  server = await TestServer.start(handler);
-  return server;
-}
+const start = serverPerTest();
 
 /** Resolves never; rejects with the task's reason once it is cancelled. */
 function untilCancelled(task: TaskContext): Promise<never> {

@@ -9,12 +9,12 @@
 // settled when it did so within a bounded number of event-loop turns (`within()`). Waits for the
 // network are for a server-side event (`srv.when`, `srv.nextRequest`), never a delay.
 // HTTP goes only to a loopback `http.createServer().listen(0, "127.0.0.1")`, closed after each test.
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { setMaxListeners } from "node:events";
 import { CancelledError, nursery, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
 import { VirtualClock, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
 import { backoffDelay, fetch, Limiter, TaskEndedError, type FetchInit, type FetchTask } from "@nursery/fetch";
-import { flaky, listeners, TestServer, until, type Handler } from "./support/server.js";
+import { flaky, listeners, until, type Handler, serverPerTest } from "./support/server.js";
 
 // Argument errors are checked with expectHouseTypeError, for the house shape:
 // Expected `name` to be <what>, got `<value>` (<typeof>). `()` in a name marks a callback's result.
@@ -37,17 +37,7 @@ async function refused(call: () => Promise<unknown>): Promise<unknown> {
   return (result as { error: unknown }).error;
 }
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(handler: Handler = ({ res }) => res.end("hello")): Promise<TestServer> {
-  server = await TestServer.start(handler);
-  return server;
-}
+const start = serverPerTest();
 
 /** An owner that is a bare `{ signal }`, so its listeners can be counted. */
 function owner(): { controller: AbortController; task: FetchTask } {

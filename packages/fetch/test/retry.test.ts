@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { CancelledError, nursery, TimeoutError } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { backoffDelay, DEFAULT_RETRY_METHODS, fetch, HttpError } from "@nursery/fetch";
-import { flaky, listeners, TestServer, until, type Handler } from "./support/server.js";
+import { flaky, listeners, until, serverPerTest } from "./support/server.js";
 
-let server: TestServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function start(handler: Handler): Promise<TestServer> {
-  server = await TestServer.start(handler);
-  return server;
-}
+const start = serverPerTest();
 
 
 const PENDING = Symbol("pending");

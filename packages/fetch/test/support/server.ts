@@ -1,6 +1,7 @@
 // A real loopback HTTP server for the tests: `http.createServer().listen(0, "127.0.0.1")`, with
 // what the tests observe from the server's side: every exchange (request + response), whether its
 // socket closed, how many requests are in progress at once, and a way to wait for a state.
+import { afterEach } from "@jest/globals";
 import { getEventListeners } from "node:events";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -146,5 +147,21 @@ export function flaky(failures: number, retryAfter?: string): Handler {
     res.statusCode = 503;
     if (retryAfter !== undefined) res.setHeader("retry-after", retryAfter);
     res.end("busy");
+  };
+}
+
+/**
+ * For a test file that starts at most one server per test: returns `start(handler?)`, and closes
+ * the server it started after each test (registered with jest's `afterEach` when called).
+ */
+export function serverPerTest(): (handler?: Handler) => Promise<TestServer> {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  return async (handler) => {
+    server = await TestServer.start(handler);
+    return server;
   };
 }
