@@ -14,6 +14,7 @@ const moduleNameMapper = {
   // Workspace packages resolve to their sources so a test never runs stale dist/ code.
   "^@nursery/([a-z]+)$": `${packagesDir}$1/src/index.ts`,
   "^@nursery/([a-z]+)/testing$": `${packagesDir}$1/src/testing/index.ts`,
+  "^@nursery/([a-z]+)/adapter$": `${packagesDir}$1/src/adapter/index.ts`,
   // Sources import "./x.js" (Node ESM rule); map back to the .ts file.
   "^(\\.{1,2}/.*)\\.js$": "$1",
 };

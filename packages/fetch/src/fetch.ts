@@ -30,12 +30,12 @@ import { hasEnded, Operation } from "./internal/operation.js";
 import { parseRetryAfter, retryPolicy, type RetryPolicy } from "./internal/retry-policy.js";
 import {
   checkBoolean,
-  checkClock,
-  checkDuration,
-  checkObject,
-  checkSignal,
-  invalid,
-} from "./internal/validate.js";
+  checkOptionalClock,
+  checkOptionalDuration,
+  checkOptionalSignal,
+  checkOptions,
+  invalidArgument as invalid,
+} from "@nursery/core/adapter";
 
 /**
  * What owns a request: a task's context (the usual case), a `Nursery`, or any `{ signal }`, such as
@@ -244,20 +244,20 @@ function prepare(task: FetchTask, input: FetchInput, init: FetchInit | undefined
     throw invalid("task", "a task, a nursery or an object with an AbortSignal `signal`", task);
   }
   const url = parseUrl(input);
-  checkObject("init", init);
+  checkOptions("init", init);
   const options: FetchInit = init ?? {};
   if (options.signal !== undefined) {
     throw invalid("init.signal", "absent (the task owns the request's signal; pass yours as `extraSignal`)", options.signal);
   }
-  const extraSignal = checkSignal("extraSignal", options.extraSignal);
-  const timeout = checkDuration("timeout", options.timeout);
-  const deadline = checkDuration("deadline", options.deadline);
+  const extraSignal = checkOptionalSignal("extraSignal", options.extraSignal);
+  const timeout = checkOptionalDuration("timeout", options.timeout);
+  const deadline = checkOptionalDuration("deadline", options.deadline);
   // Duck-typed rather than `instanceof`, so a limiter from another installed copy still works.
   if (options.limiter !== undefined && typeof (options.limiter as Partial<Limiter> | null)?.acquire !== "function") {
     throw invalid("limiter", "a Limiter", options.limiter);
   }
-  const throwHttpErrors = checkBoolean("throwHttpErrors", options.throwHttpErrors) ?? false;
-  const clock = checkClock("clock", options.clock) ?? checkClock("task.clock", task.clock) ?? realClock;
+  const throwHttpErrors = checkBoolean("throwHttpErrors", options.throwHttpErrors, false);
+  const clock = checkOptionalClock("clock", options.clock) ?? checkOptionalClock("task.clock", task.clock) ?? realClock;
   if (options.method !== undefined && typeof options.method !== "string") {
     throw invalid("init.method", "a string", options.method);
   }

@@ -27,7 +27,7 @@
 // cleanup would be left behind, so the group is polled (it has no exit event) until empty.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Nursery, TaskContext, TimerHandle } from "@nursery/core";
-import { listenAbort } from "./abort.js";
+import { onCancel } from "@nursery/core/adapter";
 import type { ExitStatus, ProcessOwner } from "../options.js";
 import type { ChildSpec } from "./options.js";
 import { OutputPipe } from "./output-pipe.js";
@@ -143,7 +143,7 @@ export class OwnedChild {
       this.#closed = true;
       this.#maybeFinish();
     });
-    this.#removeListener = listenAbort(owner.signal, () => this.cancel(owner.signal.reason));
+    this.#removeListener = onCancel(owner.signal, () => this.cancel(owner.signal.reason));
   }
 
   /** Whether the operation settled. */
@@ -197,7 +197,7 @@ export class OwnedChild {
       this.cancel(signal.reason);
       return Promise.resolve();
     }
-    const remove = listenAbort(signal, () => this.cancel(signal.reason));
+    const remove = onCancel(signal, () => this.cancel(signal.reason));
     return this.done.then(remove, remove);
   }
 
