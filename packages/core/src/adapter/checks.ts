@@ -58,15 +58,18 @@ export function checkCount(name: string, value: unknown, min: number, infinity =
   return checkNumber(name, value, { min, integer: true, infinity });
 }
 
+/** A function (of any arity; it is not called). */
 export function checkFunction(name: string, value: unknown): void {
   if (typeof value !== "function") throw invalidArgument(name, "a function", value);
 }
 
+/** A string (empty allowed). */
 export function checkString(name: string, value: unknown): string {
   if (typeof value !== "string") throw invalidArgument(name, "a string", value);
   return value;
 }
 
+/** {@link checkString}, or `undefined` when absent. */
 export function checkOptionalString(name: string, value: unknown): string | undefined {
   return value === undefined ? undefined : checkString(name, value);
 }
@@ -84,6 +87,7 @@ export function checkSignal(name: string, value: unknown): AbortSignal {
   return value;
 }
 
+/** {@link checkSignal}, or `undefined` when absent. */
 export function checkOptionalSignal(name: string, value: unknown): AbortSignal | undefined {
   return value === undefined ? undefined : checkSignal(name, value);
 }
@@ -135,6 +139,7 @@ export function checkClock(name: string, value: unknown): Clock {
   return value as Clock;
 }
 
+/** {@link checkClock}, or `undefined` when absent (the caller picks the default clock). */
 export function checkOptionalClock(name: string, value: unknown): Clock | undefined {
   return value === undefined ? undefined : checkClock(name, value);
 }
