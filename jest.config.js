@@ -14,6 +14,9 @@ const moduleNameMapper = {
   // Workspace packages resolve to their sources so a test never runs stale dist/ code.
   "^@nursery/([a-z]+)$": `${packagesDir}$1/src/index.ts`,
   "^@nursery/([a-z]+)/testing$": `${packagesDir}$1/src/testing/index.ts`,
+  // package.json `imports` that pick a module by runtime (`#core-host/x`, `#streams-host/x`): jest
+  // runs on Node, so the Node variant.
+  "^#([a-z]+)-host/(.*)$": `${packagesDir}$1/src/internal/host/$2.node.ts`,
   // Sources import "./x.js" (Node ESM rule); map back to the .ts file.
   "^(\\.{1,2}/.*)\\.js$": "$1",
 };
