@@ -61,5 +61,7 @@ export default {
       ? [project("examples", "<rootDir>/examples")]
       : []),
     ...(existsSync(new URL("./bench/test/", import.meta.url)) ? [project("bench", "<rootDir>/bench")] : []),
+    // Other runtimes (a real browser, workerd) and what the neutral entries may import.
+    ...(existsSync(new URL("./runtimes/test/", import.meta.url)) ? [project("runtimes", "<rootDir>/runtimes")] : []),
   ],
 };
