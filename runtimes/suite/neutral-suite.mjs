@@ -143,7 +143,10 @@ const checks = {
     controller.abort();
     assert(isCancellation(controller.signal.reason), "AbortError DOMException");
     const timedOut = AbortSignal.timeout(1);
+    // Node does not keep the process alive for AbortSignal.timeout(): an interval does, meanwhile.
+    const keepAlive = setInterval(() => undefined, 1000);
     await new Promise((resolve) => timedOut.addEventListener("abort", resolve));
+    clearInterval(keepAlive);
     assert(isCancellation(timedOut.reason), "TimeoutError DOMException");
     assert(!isCancellation(new Error("plain")), "a plain error");
   },
