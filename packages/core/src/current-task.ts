@@ -4,7 +4,6 @@
 // leave a program believing currentTask() works.
 import { AsyncLocalStorage } from "#core-host/async-local-storage";
 import { context } from "./internal/context.js";
-import { unsupportedRuntime } from "./internal/host/unsupported.js";
 import type { TaskContext } from "./task.js";
 
 /**
@@ -14,10 +13,7 @@ import type { TaskContext } from "./task.js";
  * `Error` with code `ERR_UNSUPPORTED_RUNTIME`.
  */
 export function enableCurrentTask(): void {
-  if (AsyncLocalStorage === undefined) {
-    throw unsupportedRuntime("enableCurrentTask()", "AsyncLocalStorage (Node, Bun, Deno)", "pass the task's signal down instead");
-  }
-  context.storage ??= new AsyncLocalStorage();
+  context.storage ??= new AsyncLocalStorage<TaskContext>();
 }
 
 /**

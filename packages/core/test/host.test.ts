@@ -99,16 +99,20 @@ describe("neutral stand-ins", () => {
     });
   });
 
-  it("has no AsyncLocalStorage, so enableCurrentTask() throws there", async () => {
-    expect(neutralStorage).toBeUndefined();
-    let enable: (() => void) | undefined;
+  it("has no AsyncLocalStorage, so enableCurrentTask() throws there and currentTask() stays undefined", () => {
+    let core: { enableCurrentTask: () => void; currentTask: () => unknown } | undefined;
     jest.isolateModules(() => {
-      jest.doMock("#core-host/async-local-storage", () => ({ AsyncLocalStorage: undefined }));
-      enable = (require("../src/current-task.js") as { enableCurrentTask: () => void }).enableCurrentTask;
+      jest.doMock("#core-host/async-local-storage", () => ({ AsyncLocalStorage: neutralStorage }));
+      core = require("../src/current-task.js") as typeof core;
     });
     jest.dontMock("#core-host/async-local-storage");
-    expect(enable).toThrow(
-      expect.objectContaining({ code: "ERR_UNSUPPORTED_RUNTIME", message: expect.stringMatching(/^enableCurrentTask\(\) needs AsyncLocalStorage/) }),
+    expect(() => core!.enableCurrentTask()).toThrow(
+      expect.objectContaining({
+        code: "ERR_UNSUPPORTED_RUNTIME",
+        message:
+          "enableCurrentTask() needs AsyncLocalStorage (Node, Bun, Deno), which this runtime does not provide; pass the task's signal down instead",
+      }),
     );
+    expect(core!.currentTask()).toBeUndefined();
   });
 });
