@@ -2,7 +2,8 @@
 // streams bundled by esbuild for the browser (no externals) from a loopback page, runs the neutral
 // suite there, and shows on the server's side that a cancelled fetch and a cancelled ReadableStream
 // body close the connection. Without Chromium it says so in one line and runs nothing (CI installs
-// it: `apt-get install -y chromium`). CHROMIUM_PATH overrides /usr/bin/chromium.
+// it: `apt-get install -y chromium`, and sets NURSERY_REQUIRE_BROWSER=1 so that a missing browser
+// fails instead). CHROMIUM_PATH overrides /usr/bin/chromium.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,7 +24,13 @@ interface PageApi {
 }
 declare const nurseryPage: PageApi;
 
-if (missing !== undefined) {
+if (missing !== undefined && process.env.NURSERY_REQUIRE_BROWSER === "1") {
+  describe("nursery in Chromium", () => {
+    it("has a browser to run in (NURSERY_REQUIRE_BROWSER=1)", () => {
+      throw new Error(missing);
+    });
+  });
+} else if (missing !== undefined) {
   process.stderr.write(`runtimes/test/browser.test.ts: not run: ${missing}\n`);
   describe("nursery in Chromium", () => {
     it.skip(`runs in a real browser (not run: ${missing})`, () => undefined);
