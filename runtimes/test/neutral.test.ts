@@ -30,6 +30,9 @@ function resolveNeutral(from: string, specifier: string): string | undefined {
   if (host) return join(packagesDir, host[1]!, "src", "internal", "host", `${host[2]}.neutral.ts`);
   const pkg = /^@nursery\/([a-z]+)$/.exec(specifier);
   if (pkg) return join(packagesDir, pkg[1]!, "src", "index.ts");
+  // The adapter kit (`@nursery/core/adapter`) is part of core's neutral surface: every adapter uses it.
+  const kit = /^@nursery\/([a-z]+)\/adapter$/.exec(specifier);
+  if (kit) return join(packagesDir, kit[1]!, "src", "adapter", "index.ts");
   return undefined;
 }
 
