@@ -15,7 +15,8 @@ export {
   type Straggler,
 } from "./errors.js";
 export { realClock, type Clock, type TimerHandle } from "./clock.js";
-export { run, type RunOptions } from "./run.js";
+export { run, type RunOptions } from "./run/run.js";
+export { onProcessExit, type ExitHook } from "./exit-hooks.js";
 export { dumpTree, type TreeOptions } from "./tree.js";
 export { onCancel, cancelReasonOf, isAbortSignal, type Cancellable } from "./on-cancel.js";
 export { channels, type SpawnEvent, type CancelEvent, type SettleEvent } from "./diagnostics.js";
