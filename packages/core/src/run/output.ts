@@ -14,7 +14,8 @@
 // Exactly once. Objects are recognised by identity (the same Error reaching run() as an unhandled
 // rejection and again through main). Primitives cannot be: two `throw "timeout"` are two errors,
 // both printed. A primitive printed as an unhandled rejection whose promise is handled later will
-// arrive once more through the task that awaited it: that one arrival is expected and skipped.
+// arrive once more through the task that awaited it: that one arrival is expected and skipped; so
+// do main's errors, printed when main rejects and seen again in the root's outcome.
 import { inspect } from "node:util";
 import { NurseryError } from "../errors.js";
 
@@ -57,9 +58,13 @@ export class Output {
     }
   }
 
-  /** Prints each error not printed yet; returns how many it printed. */
-  errors(errors: readonly unknown[]): number {
+  /**
+   * Prints each error not printed yet; returns how many it printed. `again`: these will arrive once
+   * more (main's errors, printed when main rejects, come back in the root's outcome).
+   */
+  errors(errors: readonly unknown[], again = false): number {
     const fresh = errors.filter((e) => this.#claim(e));
+    if (again) for (const e of errors) if (!isObject(e)) this.#expected.push(e);
     if (fresh.length > 1) this.line(`${fresh.length} errors:`);
     for (const e of fresh) this.line(inspect(e, { depth: 6 }));
     return fresh.length;

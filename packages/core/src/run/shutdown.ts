@@ -121,7 +121,7 @@ export class Shutdown implements Claim {
 
   /** Main rejected with real errors: print them now, whatever ends the shutdown later. */
   #onFailure(errors: unknown[]): void {
-    this.#output.errors(errors);
+    this.#output.errors(errors, true);
     this.#failures.push(...errors);
     // The root cancels its other children itself (main's siblings); run() adds the deadline.
     this.#begin({ failure: true }, undefined);
