@@ -9,6 +9,9 @@ import { exitCodeOf, exitNow, listen, signalExitCode, unclaimProcess, type Claim
 import { Output, leaves } from "./output.js";
 import { Watchdog } from "./watchdog.js";
 
+// The longest the root's cancellation waits for the watchdog Worker to start (it takes ~30-60 ms).
+const WATCHDOG_READY_MS = 250;
+
 export interface ShutdownConfig {
   readonly name: string;
   readonly signals: readonly NodeJS.Signals[];
@@ -39,6 +42,8 @@ export class Shutdown implements Claim {
   readonly #failures: unknown[] = [];
   #deadline: ReturnType<typeof setTimeout> | undefined = undefined;
   #watchdog: Watchdog | undefined = undefined;
+  /** The root's cancellation while it waits for the watchdog to watch (see #begin). */
+  #pendingAbort: (() => void) | undefined = undefined;
   #finished = false;
 
   constructor(config: ShutdownConfig) {
@@ -95,6 +100,8 @@ export class Shutdown implements Claim {
       return;
     }
     if (this.#config.onSecondSignal === "ignore") return;
+    // Cancelled before the report, so the tree shows what the exit cuts short as cancelling.
+    this.#flushAbort();
     const context =
       trigger.signal === sig ? `${sig} again` : `${sig} (shutdown was already started by ${trigger.signal ?? "an error"})`;
     this.#output.line(`received ${context}, exiting now; still running:\n${this.#tree()}`);
@@ -127,18 +134,42 @@ export class Shutdown implements Claim {
     this.#begin({ failure: true }, undefined);
   }
 
-  /** Starts the shutdown once: the deadline, the watchdog, and the root's cancellation. */
+  /**
+   * Starts the shutdown once: the deadline, the watchdog, and the root's cancellation. With the
+   * watchdog, the root is cancelled once the Worker watches (a few tens of ms; at most
+   * WATCHDOG_READY_MS): a cleanup that blocks the loop at once is then seen 40 ms in, not only
+   * after the Worker's start-up, which the loop blocked at once would also have to wait for.
+   */
   #begin(trigger: Trigger, reason: CancelledError | undefined): void {
     if (this.#finished) return;
-    if (this.#trigger === undefined) {
-      this.#trigger = trigger;
-      this.#deadline = setTimeout(() => this.#onDeadline(), Math.min(this.#config.shutdownTimeout, 2 ** 31 - 1));
-      if (this.#config.onSecondSignal === "force") this.#startWatchdog();
+    const abort = (): void => {
+      if (reason !== undefined && !this.#finished) this.#outside.abort(reason);
+    };
+    if (this.#trigger !== undefined) {
+      // Already shutting down; a cancellation still waiting for the watchdog goes first.
+      if (this.#pendingAbort === undefined) abort();
+      return;
     }
-    if (reason !== undefined) this.#outside.abort(reason);
+    this.#trigger = trigger;
+    this.#deadline = setTimeout(() => this.#onDeadline(), Math.min(this.#config.shutdownTimeout, 2 ** 31 - 1));
+    if (this.#config.onSecondSignal !== "force") return abort();
+    const waiting = setTimeout(() => this.#flushAbort(), WATCHDOG_READY_MS);
+    this.#pendingAbort = () => {
+      clearTimeout(waiting);
+      abort();
+    };
+    this.#startWatchdog(() => this.#flushAbort());
+  }
+
+  /** The root's cancellation, if it still waits for the watchdog: now. */
+  #flushAbort(): void {
+    const pending = this.#pendingAbort;
+    this.#pendingAbort = undefined;
+    pending?.();
   }
 
   #onDeadline(): void {
+    this.#flushAbort();
     // The same rendering as the forced exit's; `error.stragglers` has the flat list.
     const { lines, tasks } = render(this.#root, locate);
     this.#output.line(`${new ShutdownTimeoutError(this.#config.shutdownTimeout, tasks).message}:\n${lines.join("\n")}`);
@@ -147,13 +178,16 @@ export class Shutdown implements Claim {
 
   // ===== The blocked loop =====
 
-  #startWatchdog(): void {
+  /** Starts the watchdog; `ready` is called once it watches, or at once when it cannot. */
+  #startWatchdog(ready: () => void): void {
     const fallback = (): void => {
       // No watchdog here: the default disposition now, so a second signal still ends the process.
       this.#output.line(`still running:\n${this.#tree()}`);
       this.#removeSignals();
+      ready();
     };
     const watchdog = new Watchdog({
+      onReady: ready,
       onStall: () => {
         if (!this.#finished) this.#removeSignals();
       },

@@ -17,8 +17,17 @@ const STALL_MS = 40;
 // Long enough that a slow but turning loop is not reported as blocked.
 const REPORT_MS = 1000;
 const HOOK = "@nursery/core.run.watchdog";
+// The longest stop() waits for the Worker to disconnect its inspector session (it polls every
+// POLL_MS): past it, the exit goes ahead, with Node's "Waiting for the debugger" line.
+const STOP_WAIT_MS = 100;
+// Slots of the shared state: the main thread's heartbeat; its request to stop; the Worker's answer.
+// `phase`: 0 while the Worker boots, 1 once it connects (it sets it), 2 when stopped before that.
+const SLOTS = { beat: 0, phase: 1, stop: 2, stopped: 3 };
+const PHASE_STOPPED_EARLY = 2;
 
 export interface WatchdogHooks {
+  /** The Worker is watching. */
+  onReady(): void;
   onStall(): void;
   onReport(): void;
   onResume(): void;
@@ -28,7 +37,7 @@ type Registry = Record<symbol, ((what: string) => void) | undefined>;
 
 export class Watchdog {
   readonly #hooks: WatchdogHooks;
-  #worker: Worker | undefined = undefined;
+  #state: Int32Array | undefined = undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
   #stalled = false;
   #stopped = false;
@@ -40,20 +49,21 @@ export class Watchdog {
   /** Starts watching; false when no Worker can be started here (the caller falls back). */
   start(onError: () => void): boolean {
     try {
-      const beat = new Int32Array(new SharedArrayBuffer(4));
+      const state = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
       (globalThis as unknown as Registry)[Symbol.for(HOOK)] = (what) => this.#onHook(what);
-      this.#heartbeat = setInterval(() => this.#beat(beat), BEAT_MS);
+      this.#heartbeat = setInterval(() => this.#beat(state), BEAT_MS);
       this.#heartbeat.unref();
       const worker = new Worker(watchdogUrl(), {
-        workerData: { beat, hook: HOOK, pollMs: POLL_MS, stallMs: STALL_MS, reportMs: REPORT_MS },
+        workerData: { state, slots: SLOTS, hook: HOOK, pollMs: POLL_MS, stallMs: STALL_MS, reportMs: REPORT_MS },
       });
       worker.unref();
+      worker.once("message", () => this.#hooks.onReady());
       worker.on("error", () => {
         if (this.#stopped) return;
         this.stop();
         onError();
       });
-      this.#worker = worker;
+      this.#state = state;
       return true;
     } catch {
       this.stop();
@@ -61,17 +71,24 @@ export class Watchdog {
     }
   }
 
+  /** Stops the Worker and waits (at most STOP_WAIT_MS) until it disconnected from this thread. */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#heartbeat);
     delete (globalThis as unknown as Registry)[Symbol.for(HOOK)];
-    this.#worker?.postMessage("stop");
-    this.#worker = undefined;
+    const state = this.#state;
+    const connected = state !== undefined && Atomics.compareExchange(state, SLOTS.phase, 0, PHASE_STOPPED_EARLY) !== 0;
+    if (connected) {
+      Atomics.store(state, SLOTS.stop, 1);
+      // Blocking the main thread for a few ms, once, at the end of a shutdown: the exit that
+      // follows must not find the session still connected.
+      Atomics.wait(state, SLOTS.stopped, 0, STOP_WAIT_MS);
+    }
   }
 
-  #beat(beat: Int32Array): void {
-    Atomics.add(beat, 0, 1);
+  #beat(state: Int32Array): void {
+    Atomics.add(state, SLOTS.beat, 1);
     if (this.#stalled) {
       this.#stalled = false;
       this.#hooks.onResume();
