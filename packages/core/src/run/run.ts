@@ -36,24 +36,29 @@
 // second signal, which is the common case.
 // Chosen mechanism. After the first signal our listeners stay, so that when the loop is responsive
 // the second signal prints the task tree, runs the exit hooks and exits 128+signo. A watchdog
-// Worker watches a heartbeat the main thread bumps every 10 ms in shared memory. When it has not
-// moved for 40 ms, the Worker asks the main thread's inspector to evaluate a hook, which V8 runs as
-// an interrupt *inside* the blocked loop: the hook removes our signal listeners, so the next signal
-// terminates the process by the OS default (a shell reads 128+signo). When beats come back (it was
-// a slow turn, not a block) the listeners are re-installed. After 1000 ms of block the hook also
-// prints the task tree and "the next signal exits at once". Where Workers or the inspector are
-// unavailable, the listeners are removed at the first signal instead.
-// Measured (bench/blocked-signal.mjs, Node 20, second SIGINT sent N ms into a synchronous block;
-// exits by SIGINT within 2 s): with a 1000 ms watchdog, 20/50/200/500 ms lost, 1000 ms lost, only
-// later ones count; now 20 ms lost, 50/200/500/1000 ms forced. See bench/README.md.
-// Known limits. A signal that arrives after the block started but before the watchdog fired
-// (~30-45 ms, more when the machine is loaded and the Worker thread is late) is caught by libuv,
-// queued for a loop turn that does not come, and dropped when the listener is removed: the user
-// needs one more press. Nothing can see it earlier, since only the blocked thread could read libuv's
-// queue. A process killed by the default disposition runs no JavaScript: the exit hooks do not run,
-// so child process groups started by @nursery/process survive a forced exit *from a blocked loop*
-// (the task tree printed at 1000 ms lists them). On Windows only SIGINT and SIGBREAK exist and exit
-// codes are plain numbers.
+// Worker (watchdog-worker.ts, its own module file) watches a heartbeat the main thread bumps every
+// 10 ms in shared memory; the root is cancelled only once the Worker watches (~30-60 ms after the
+// first signal, at most 250 ms), so a cleanup that blocks at once is watched from its start. When
+// the heartbeat has not moved for 40 ms, the Worker asks the main thread's inspector to evaluate a
+// hook, which V8 runs as an interrupt *inside* the blocked loop: the hook removes our signal
+// listeners, so the next signal terminates the process by the OS default (a shell reads 128+signo).
+// When beats come back (a slow turn, not a block) the listeners are re-installed. After 1000 ms of
+// block the hook also prints the task tree and "the next signal exits at once". Where Workers or
+// the inspector are unavailable, the listeners are removed at the first signal instead.
+// Measured (bench/blocked-signal.mjs; Node 20, 2 cores at load average ~12; second SIGINT N ms into
+// a synchronous block, "forced" = gone within 2 s; 5 runs each, main's build 3 runs):
+//   N ms      20   30   40   50   60   80  100  200  500 1000
+//   before   0/3  0/3  0/3  0/3  0/3  0/3  0/3  0/3  0/3  0/3   (1000 ms watchdog: all lost)
+//   now      0/5  2/5  1/5  5/5  5/5  4/5  4/5  5/5  5/5  5/5
+// Known limits. A signal that arrives after the block started but before the stall hook ran (40 ms
+// plus the Worker's polling, more when the machine is loaded and the Worker thread waits for a core:
+// the misses at 80 and 100 ms above) is caught by libuv, queued for a loop turn that does not come,
+// and dropped when the listener is removed: the user needs one more press. Nothing can see it
+// sooner: only the blocked thread could read libuv's queue, and a shorter stall threshold would
+// take GC pauses for blocks. A process killed by the default disposition runs no JavaScript: the
+// exit hooks do not run, so child process groups started by @nursery/process survive a forced exit
+// *from a blocked loop* (the task tree printed at 1000 ms lists them). On Windows only SIGINT and
+// SIGBREAK exist and exit codes are plain numbers.
 // Neighbours. run() adds its listeners next to any the program already has (Node calls them all)
 // and removes only its own. In a worker thread it listens to no signal (they reach the main thread
 // only) and process.exit ends that worker with the code.
