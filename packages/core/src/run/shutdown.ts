@@ -152,7 +152,9 @@ export class Shutdown implements Claim {
     }
     this.#trigger = trigger;
     this.#deadline = setTimeout(() => this.#onDeadline(), Math.min(this.#config.shutdownTimeout, 2 ** 31 - 1));
-    if (this.#config.onSecondSignal !== "force") return abort();
+    // The watchdog serves only the forcing signal: without one (a worker thread, `signals: []`) it
+    // would watch for nothing.
+    if (this.#config.onSecondSignal !== "force" || this.#config.signals.length === 0) return abort();
     const waiting = setTimeout(() => this.#flushAbort(), WATCHDOG_READY_MS);
     this.#pendingAbort = () => {
       clearTimeout(waiting);
