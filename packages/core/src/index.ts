@@ -17,6 +17,7 @@ export {
 export { realClock, type Clock, type TimerHandle } from "./clock.js";
 // Node, Bun, Deno: the process entry; elsewhere the same signature, throwing (package.json `imports`).
 export { run, type RunOptions } from "#core-host/run";
+export { onProcessExit, type ExitHook } from "./exit-hooks.js";
 export { dumpTree, type TreeOptions } from "./tree.js";
 export { onCancel, cancelReasonOf, isAbortSignal, type Cancellable } from "./on-cancel.js";
 export { channels, type DiagnosticsChannel, type SpawnEvent, type CancelEvent, type SettleEvent } from "./diagnostics.js";
