@@ -56,6 +56,7 @@ const ALLOWED: Record<string, string> = {
   "@nursery/timers/testing": "timers-delays-and-deadlines.md: no such entry, by decision",
   visibilitychange: "the DOM event",
   persisted: "the `pagehide` event's property",
+  "#private": "the marker TypeScript's declaration emit writes for private fields",
   getBuiltinModule: "Node's `process.getBuiltinModule()` (20.16+)",
   // Designs a decision record compares and turns down (continued).
   runPage: "core-browser-root.md: no browser analogue of run()",
@@ -111,7 +112,8 @@ function missing(span: string): string[] {
     const exists = (path: string): boolean =>
       files.some((f) => f === path || f.endsWith(`/${path}`) || f.startsWith(`${path}/`) || f.includes(`/${path}/`));
     const path = span.replace(/\/$/, "");
-    const found = exists(path) || (path.endsWith(".js") && exists(path.replace(/\.js$/, ".ts")));
+    const source = path.replace(/^dist\//, "src/").replace(/\.js$/, ".ts");
+    const found = exists(path) || (path.endsWith(".js") && exists(source));
     return found ? [] : [span];
   }
   const id = span.match(IDENTIFIER);
