@@ -1,0 +1,231 @@
+// One OpenTelemetry span per task, built on core's public diagnostics channels.
+//
+// Goal. A trace shows the task tree: each nursery is a span enclosing its tasks' spans, and a
+// nursery opened inside a task is a child of that task's span. A cancellation is an event on the
+// span, never an error status; a real error sets the error status once, on the span of the task
+// that threw it. Every span ends, even a straggler's: at the latest when `endOpenSpans()` runs
+// (flushBeforeExit calls it before the program exits), marked with `nursery.abandoned`.
+//
+// Invariants.
+// - `#open` holds exactly the records whose span has not ended, tasks and nurseries alike.
+// - A nursery's record counts its traced running children (`live`); its span ends when the count
+//   returns to 0, right after its last child's span ended, so the nursery encloses its children.
+//
+// Known limits. Core publishes no event when a nursery opens or settles, so a nursery's span
+// starts at its first spawn and ends when its last running child settles. A nursery that spawns
+// again after it fell idle gets a second span with the same name. The body of `nursery()` is not
+// a task: its errors are recorded on the enclosing task's span.
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import {
+  SpanKind,
+  SpanStatusCode,
+  context as otelContext,
+  trace,
+  type Exception,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
+import {
+  channels,
+  invalidArgument,
+  type CancelEvent,
+  type Nursery,
+  type SettleEvent,
+  type SpawnEvent,
+  type Task,
+  type TaskContext,
+  type TaskState,
+} from "@nursery/core";
+import {
+  ATTR_ABANDONED,
+  ATTR_KIND,
+  ATTR_NURSERY,
+  ATTR_STATE,
+  EVENT_CANCEL,
+  cancelAttributes,
+  leavesOf,
+} from "./internal/attributes.js";
+import { SpanRecord, records } from "./internal/registry.js";
+
+/** Options of {@link openTracing}. */
+export interface TracingOptions {
+  /** The tracer that starts the spans. Default: `trace.getTracer("@nursery/otel")` from the global provider. */
+  tracer?: Tracer;
+}
+
+/** What {@link openTracing} returns: the subscription, to close when tracing should stop. */
+export interface Tracing extends Disposable {
+  /**
+   * Ends every span still open (tasks newest first, then their nurseries), marking each with the
+   * attribute `nursery.abandoned` set to `mark`. For a program about to exit with tasks that
+   * ignored their cancellation; {@link flushBeforeExit} calls it.
+   */
+  endOpenSpans(mark: string): void;
+  /** Stops tracing new tasks and ends the open spans with the mark `"tracing-closed"`. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Starts recording one span per task spawned from now on, until `close()`.
+ *
+ * Each nursery gets a span (named after it) whose parent is the span active where its first task
+ * was spawned, usually the enclosing task's; each task gets a span (named after it) in its
+ * nursery's. A cancellation adds a `nursery.cancel` event (source, detail, message) and leaves the
+ * status unset; a task that throws gets `SpanStatusCode.ERROR` and an exception event, once: a task
+ * that only passes a descendant's error on (a `NurseryError` of already recorded errors) is marked
+ * `nursery.task.state = "rejected"` without a second error status.
+ *
+ * Register a {@link NurseryContextManager} too, so that spans started inside a task (an
+ * instrumented `fetch`) are children of the task's span.
+ *
+ * @example
+ * ```ts
+ * context.setGlobalContextManager(new NurseryContextManager());
+ * using tracing = openTracing({ tracer: provider.getTracer("crawler") });
+ * await nursery(async (n) => {
+ *   n.spawn(() => crawl(url), { name: "crawl" });
+ * }, { name: "crawler" });
+ * ```
+ */
+export function openTracing(options?: TracingOptions): Tracing {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw invalidArgument("options", "an object", options);
+  }
+  const tracer = options?.tracer;
+  if (tracer !== undefined && (typeof tracer !== "object" || tracer === null || typeof tracer.startSpan !== "function")) {
+    throw invalidArgument("options.tracer", "an OpenTelemetry Tracer", tracer);
+  }
+  return new TaskTracing(tracer ?? trace.getTracer("@nursery/otel"));
+}
+
+class TaskTracing implements Tracing {
+  readonly #tracer: Tracer;
+  /** Records whose span has not ended, in start order. */
+  readonly #open = new Set<SpanRecord>();
+  /** The nursery whose span is open, by nursery (a nursery gets a new record if it spawns again after falling idle). */
+  readonly #nurseries = new Map<Nursery, SpanRecord>();
+  /** Errors already recorded on some span: an ancestor passing one on does not record it again. */
+  readonly #recorded = new WeakSet<object>();
+  #closed = false;
+  readonly #onSpawn = (message: unknown): void => this.#spawned(message as SpawnEvent);
+  readonly #onCancel = (message: unknown): void => this.#cancelled(message as CancelEvent);
+  readonly #onSettle = (message: unknown): void => this.#settled(message as SettleEvent);
+
+  constructor(tracer: Tracer) {
+    this.#tracer = tracer;
+    subscribe(channels.spawn.name, this.#onSpawn);
+    subscribe(channels.cancel.name, this.#onCancel);
+    subscribe(channels.settle.name, this.#onSettle);
+  }
+
+  #spawned({ task, nursery }: SpawnEvent): void {
+    let owner = this.#nurseries.get(nursery);
+    if (owner === undefined) {
+      // The first spawn into this nursery comes from code outside it (its body, the enclosing task).
+      const parent = otelContext.active();
+      const span = this.#tracer.startSpan(
+        nursery.name,
+        { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "nursery", [ATTR_NURSERY]: nursery.name } },
+        parent,
+      );
+      owner = new SpanRecord(span, parent, undefined);
+      this.#nurseries.set(nursery, owner);
+      records.set(nursery, owner);
+      this.#open.add(owner);
+    }
+    const span = this.#tracer.startSpan(
+      task.name,
+      { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "task", [ATTR_NURSERY]: nursery.name } },
+      owner.context,
+    );
+    const record = new SpanRecord(span, owner.context, owner);
+    owner.live++;
+    records.set(task, record);
+    this.#open.add(record);
+  }
+
+  #cancelled({ task, nursery, reason }: CancelEvent): void {
+    const record = records.get(task ?? nursery);
+    if (record === undefined || !this.#open.has(record)) return;
+    record.span.addEvent(EVENT_CANCEL, cancelAttributes(reason));
+  }
+
+  #settled({ task, nursery, state, outcome }: SettleEvent): void {
+    this.endTask(task, nursery, state, outcome);
+  }
+
+  /** Ends a task's span with its outcome, then its nursery's if it was the last one running. */
+  endTask(task: Task<unknown>, nursery: Nursery, state: TaskState, outcome: unknown): void {
+    const record = records.get(task);
+    if (record === undefined || !this.#open.delete(record)) return;
+    const span = record.span;
+    span.setAttribute(ATTR_STATE, state);
+    if (state === "rejected") this.#recordError(span, outcome);
+    span.end();
+    const owner = record.owner as SpanRecord;
+    if (--owner.live === 0) this.#endNursery(owner, nursery);
+  }
+
+  #endNursery(owner: SpanRecord, nursery: Nursery): void {
+    if (this.#nurseries.get(nursery) === owner) this.#nurseries.delete(nursery);
+    if (this.#open.delete(owner)) owner.span.end();
+  }
+
+  /** Status ERROR and one exception event per error not yet recorded on another span. */
+  #recordError(span: Span, err: unknown): void {
+    const fresh = leavesOf(err).filter((e) => !(typeof e === "object" && e !== null && this.#recorded.has(e)));
+    if (fresh.length === 0) return; // passed on from a descendant whose span has the error status
+    for (const e of fresh) {
+      if (typeof e === "object" && e !== null) this.#recorded.add(e);
+      span.recordException(toException(e));
+    }
+    span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(fresh[0]) });
+  }
+
+  endOpenSpans(mark: string): void {
+    // Newest first, so children end before the nurseries that enclose them.
+    for (const record of [...this.#open].reverse()) {
+      this.#open.delete(record);
+      record.span.setAttribute(ATTR_ABANDONED, mark);
+      if (record.owner !== undefined) {
+        record.span.setAttribute(ATTR_STATE, "running");
+        record.owner.live--;
+      }
+      record.span.end();
+    }
+    this.#nurseries.clear();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    unsubscribe(channels.spawn.name, this.#onSpawn);
+    unsubscribe(channels.cancel.name, this.#onCancel);
+    unsubscribe(channels.settle.name, this.#onSettle);
+    this.endOpenSpans("tracing-closed");
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function messageOf(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return "(unprintable)";
+  }
+}
+
+function toException(err: unknown): Exception {
+  return err instanceof Error ? err : messageOf(err);
+}
+
+/**
+ * Ends `task`'s span now, as if it had settled with `state` and `outcome`: for flushBeforeExit(),
+ * whose flush runs inside main, before main settles.
+ */
+export function endTaskSpan(tracing: Tracing, task: TaskContext, state: TaskState, outcome: unknown): void {
+  if (tracing instanceof TaskTracing) tracing.endTask(task as unknown as Task<unknown>, task.nursery, state, outcome);
+}
