@@ -21,7 +21,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ROOT_CONTEXT, type Context, type ContextManager } from "@opentelemetry/api";
 import { currentTask, enableCurrentTask, type TaskContext } from "@nursery/core";
-import { records } from "./internal/registry.js";
+import { contextOf } from "./internal/registry.js";
 
 /** A context set by `with()`, and the task whose code set it (undefined outside any task). */
 interface Entry {
@@ -55,7 +55,7 @@ export class NurseryContextManager implements ContextManager {
     const entry = this.#storage.getStore();
     const task = currentTask();
     if (task !== undefined && entry?.task !== task) {
-      const own = records.get(task)?.context;
+      const own = contextOf(task);
       if (own !== undefined) return own;
     }
     return entry?.context ?? ROOT_CONTEXT;

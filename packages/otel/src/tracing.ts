@@ -7,7 +7,8 @@
 // (flushBeforeExit calls it before the program exits), marked with `nursery.abandoned`.
 //
 // Invariants.
-// - `#open` holds exactly the records whose span has not ended, tasks and nurseries alike.
+// - openSpans and openNurseries (internal/registry.ts) hold exactly the spans not yet ended; one
+//   Tracing is open at a time and they are its.
 // - A nursery's record counts its traced running children (`live`); its span ends when the count
 //   returns to 0, right after its last child's span ended, so the nursery encloses its children.
 //
@@ -45,7 +46,7 @@ import {
   cancelAttributes,
   leavesOf,
 } from "./internal/attributes.js";
-import { SpanRecord, records } from "./internal/registry.js";
+import { NurseryRecord, openNurseries, openSpans } from "./internal/registry.js";
 
 /** Options of {@link openTracing}. */
 export interface TracingOptions {
@@ -95,31 +96,35 @@ export function openTracing(options?: TracingOptions): Tracing {
   if (tracer !== undefined && (typeof tracer !== "object" || tracer === null || typeof tracer.startSpan !== "function")) {
     throw invalidArgument("options.tracer", "an OpenTelemetry Tracer", tracer);
   }
+  if (current !== undefined) throw new Error("openTracing(): a Tracing is already open; close() it first");
   return new TaskTracing(tracer ?? trace.getTracer("@nursery/otel"));
 }
 
+/** The Tracing that is open, if any: the registry's maps are its. */
+let current: TaskTracing | undefined;
+
 class TaskTracing implements Tracing {
   readonly #tracer: Tracer;
-  /** Records whose span has not ended, in start order. */
-  readonly #open = new Set<SpanRecord>();
-  /** The nursery whose span is open, by nursery (a nursery gets a new record if it spawns again after falling idle). */
-  readonly #nurseries = new Map<Nursery, SpanRecord>();
   /** Errors already recorded on some span: an ancestor passing one on does not record it again. */
   readonly #recorded = new WeakSet<object>();
   #closed = false;
   readonly #onSpawn = (message: unknown): void => this.#spawned(message as SpawnEvent);
   readonly #onCancel = (message: unknown): void => this.#cancelled(message as CancelEvent);
-  readonly #onSettle = (message: unknown): void => this.#settled(message as SettleEvent);
+  readonly #onSettle = (message: unknown): void => {
+    const { task, nursery, state, outcome } = message as SettleEvent;
+    this.endTask(task, nursery, state, outcome);
+  };
 
   constructor(tracer: Tracer) {
     this.#tracer = tracer;
+    current = this;
     subscribe(channels.spawn.name, this.#onSpawn);
     subscribe(channels.cancel.name, this.#onCancel);
     subscribe(channels.settle.name, this.#onSettle);
   }
 
   #spawned({ task, nursery }: SpawnEvent): void {
-    let owner = this.#nurseries.get(nursery);
+    let owner = openNurseries.get(nursery);
     if (owner === undefined) {
       // The first spawn into this nursery comes from code outside it (its body, the enclosing task).
       const parent = otelContext.active();
@@ -128,47 +133,34 @@ class TaskTracing implements Tracing {
         { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "nursery", [ATTR_NURSERY]: nursery.name } },
         parent,
       );
-      owner = new SpanRecord(span, parent, undefined);
-      this.#nurseries.set(nursery, owner);
-      records.set(nursery, owner);
-      this.#open.add(owner);
+      const taskOptions = { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "task", [ATTR_NURSERY]: nursery.name } };
+      owner = new NurseryRecord(span, parent, taskOptions);
+      openNurseries.set(nursery, owner);
+      openSpans.set(nursery, span);
     }
-    const span = this.#tracer.startSpan(
-      task.name,
-      { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "task", [ATTR_NURSERY]: nursery.name } },
-      owner.context,
-    );
-    const record = new SpanRecord(span, owner.context, owner);
     owner.live++;
-    records.set(task, record);
-    this.#open.add(record);
+    openSpans.set(task, this.#tracer.startSpan(task.name, owner.taskOptions, owner.context));
   }
 
   #cancelled({ task, nursery, reason }: CancelEvent): void {
-    const record = records.get(task ?? nursery);
-    if (record === undefined || !this.#open.has(record)) return;
-    record.span.addEvent(EVENT_CANCEL, cancelAttributes(reason));
-  }
-
-  #settled({ task, nursery, state, outcome }: SettleEvent): void {
-    this.endTask(task, nursery, state, outcome);
+    const span = task === undefined ? openNurseries.get(nursery)?.span : openSpans.get(task);
+    span?.addEvent(EVENT_CANCEL, cancelAttributes(reason));
   }
 
   /** Ends a task's span with its outcome, then its nursery's if it was the last one running. */
   endTask(task: Task<unknown>, nursery: Nursery, state: TaskState, outcome: unknown): void {
-    const record = records.get(task);
-    if (record === undefined || !this.#open.delete(record)) return;
-    const span = record.span;
+    const span = openSpans.get(task);
+    if (span === undefined) return;
+    openSpans.delete(task);
     span.setAttribute(ATTR_STATE, state);
     if (state === "rejected") this.#recordError(span, outcome);
     span.end();
-    const owner = record.owner as SpanRecord;
-    if (--owner.live === 0) this.#endNursery(owner, nursery);
-  }
-
-  #endNursery(owner: SpanRecord, nursery: Nursery): void {
-    if (this.#nurseries.get(nursery) === owner) this.#nurseries.delete(nursery);
-    if (this.#open.delete(owner)) owner.span.end();
+    const owner = openNurseries.get(nursery);
+    if (owner !== undefined && --owner.live === 0) {
+      openNurseries.delete(nursery);
+      openSpans.delete(nursery);
+      owner.span.end();
+    }
   }
 
   /** Status ERROR and one exception event per error not yet recorded on another span. */
@@ -183,17 +175,14 @@ class TaskTracing implements Tracing {
   }
 
   endOpenSpans(mark: string): void {
-    // Newest first, so children end before the nurseries that enclose them.
-    for (const record of [...this.#open].reverse()) {
-      this.#open.delete(record);
-      record.span.setAttribute(ATTR_ABANDONED, mark);
-      if (record.owner !== undefined) {
-        record.span.setAttribute(ATTR_STATE, "running");
-        record.owner.live--;
-      }
-      record.span.end();
+    if (current !== this) return;
+    // Newest first, so that every span ends before the span that encloses it.
+    for (const [key, span] of [...openSpans].reverse()) {
+      openSpans.delete(key);
+      span.setAttribute(ATTR_ABANDONED, mark);
+      if (!openNurseries.delete(key as Nursery)) span.setAttribute(ATTR_STATE, "running");
+      span.end();
     }
-    this.#nurseries.clear();
   }
 
   close(): void {
@@ -203,6 +192,7 @@ class TaskTracing implements Tracing {
     unsubscribe(channels.cancel.name, this.#onCancel);
     unsubscribe(channels.settle.name, this.#onSettle);
     this.endOpenSpans("tracing-closed");
+    current = undefined;
   }
 
   [Symbol.dispose](): void {

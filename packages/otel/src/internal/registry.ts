@@ -1,28 +1,40 @@
-// Spans of running tasks and open nurseries, shared by the Tracing that records them and by the
-// context manager that makes a task's span active inside it. Weak, so that nothing here keeps a
-// task or a nursery alive; a Tracing keeps its open records in its own sets until they end.
-import { trace, type Context, type Span } from "@opentelemetry/api";
+// The spans of running tasks and open nurseries, shared by the Tracing that records them and by
+// the context manager that makes a task's span active inside it.
+//
+// Plain Maps, emptied as spans end: a WeakMap entry per task is an ephemeron that the garbage
+// collector must revisit, and measured as the largest single cost per task (bench/otel.mjs). So
+// only one Tracing records at a time, and a span leaves these maps when it ends.
+import { ROOT_CONTEXT, trace, type Context, type Span, type SpanOptions } from "@opentelemetry/api";
+import type { Nursery, TaskContext } from "@nursery/core";
 
-/** One span this package started, for a task or for a nursery. */
-export class SpanRecord {
+/** An open nursery span, and what its tasks' spans share. */
+export class NurseryRecord {
   readonly span: Span;
-  readonly #parent: Context;
-  #context: Context | undefined = undefined;
-  /** For a nursery: its traced children still running; its span ends when this drops to 0. */
+  /** The context its tasks' spans are started in: the parent context with this span set. */
+  readonly context: Context;
+  /** The options every task span of this nursery is started with (the SDK copies attributes). */
+  readonly taskOptions: SpanOptions;
+  /** Traced tasks of this nursery still running; its span ends when this drops to 0. */
   live = 0;
-  /** For a task: the record of its nursery. */
-  readonly owner: SpanRecord | undefined;
 
-  constructor(span: Span, parent: Context, owner: SpanRecord | undefined) {
+  constructor(span: Span, parent: Context, taskOptions: SpanOptions) {
     this.span = span;
-    this.#parent = parent;
-    this.owner = owner;
-  }
-
-  /** The parent context with this span set: what is active inside the task. Built on first read. */
-  get context(): Context {
-    return (this.#context ??= trace.setSpan(this.#parent, this.span));
+    this.context = trace.setSpan(parent, span);
+    this.taskOptions = taskOptions;
   }
 }
 
-export const records = new WeakMap<object, SpanRecord>();
+/**
+ * Every span not yet ended, in the order they started: running tasks' spans by task, and open
+ * nurseries' spans by nursery (one map, so that their order is the order they started).
+ */
+export const openSpans = new Map<object, Span>();
+/** Open nurseries' spans, in the order they started. */
+export const openNurseries = new Map<Nursery, NurseryRecord>();
+
+/** The context active inside `task`: its nursery's context with the task's span set; undefined if not traced. */
+export function contextOf(task: TaskContext): Context | undefined {
+  const span = openSpans.get(task);
+  if (span === undefined) return undefined;
+  return trace.setSpan(openNurseries.get(task.nursery)?.context ?? ROOT_CONTEXT, span);
+}
