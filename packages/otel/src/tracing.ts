@@ -117,6 +117,7 @@ class TaskTracing implements Tracing {
 
   constructor(tracer: Tracer) {
     this.#tracer = tracer;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the module records which Tracing owns the registry
     current = this;
     subscribe(channels.spawn.name, this.#onSpawn);
     subscribe(channels.cancel.name, this.#onCancel);
