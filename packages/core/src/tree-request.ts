@@ -22,7 +22,7 @@
 // milliseconds), during which the program's other work waits. A program that blocks its event loop
 // answers when the loop turns. Not on Windows (no SIGUSR2).
 import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeLocator, locate } from "./internal/locate.js";
 import { invalid } from "./internal/validate.js";
@@ -44,13 +44,13 @@ export function treeFile(pid: number): string {
 }
 
 /**
- * Checks run()'s `treeSignal` option: a catchable signal that is not Node's own (SIGUSR1) and not
- * one of the shutdown `signals`. Returns it, or undefined when the option is not set.
+ * Checks run()'s `treeSignal` option: a signal this platform knows, catchable, not Node's own
+ * (SIGUSR1) and not one of the shutdown `signals`. Returns it, or undefined when the option is not set.
  */
 export function checkTreeSignal(value: unknown, shutdownSignals: readonly string[]): NodeJS.Signals | undefined {
   if (value === undefined) return undefined;
   const reserved = ["SIGKILL", "SIGSTOP", "SIGUSR1", ...shutdownSignals];
-  if (typeof value !== "string" || !/^SIG[A-Z0-9]+$/.test(value) || reserved.includes(value)) {
+  if (typeof value !== "string" || !(value in constants.signals) || reserved.includes(value)) {
     throw invalid("treeSignal", `a signal name other than ${reserved.join(", ")}`, value);
   }
   return value as NodeJS.Signals;

@@ -84,5 +84,6 @@ describe("checkTreeSignal", () => {
       new TypeError('Expected `treeSignal` to be a signal name other than SIGKILL, SIGSTOP, SIGUSR1, SIGINT, got `"SIGUSR1"` (string)'),
     );
     expect(() => checkTreeSignal("SIGINT", ["SIGINT"])).toThrow(TypeError);
+    expect(() => checkTreeSignal("SIGNOPE", [])).toThrow(TypeError);
   });
 });
