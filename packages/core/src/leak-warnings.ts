@@ -41,6 +41,15 @@ export interface LeakWarningOptions {
 /** What each warning is about; a task gets each kind at most once. */
 type Kind = "listener" | "timer" | "unlinked" | "grace";
 
+/**
+ * The task's AbortSignal if its code ever read it, else undefined: reading `task.signal` would
+ * create one. Reads the task's extras (internal/task-impl.ts), where the controller lives.
+ */
+function signalOf(task: TaskImpl<unknown>): AbortSignal | undefined {
+  const ext = task.ext as { controller?: AbortController } | undefined;
+  return typeof ext === "object" ? ext.controller?.signal : undefined;
+}
+
 function siteOf(task: TaskImpl<unknown>): string {
   const site = locate(task.fn);
   return site === undefined ? "" : ` (defined at ${site})`;
@@ -91,24 +100,19 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
     write(`nursery leak warning: task "${task.name}" in nursery "${task.nursery.name}"${siteOf(task)}: ${what}`);
   };
 
-  // Pending timers by async id, and by the running task that created them.
-  const timers = new Map<number, TaskImpl<unknown>>();
-  const timersOf = new WeakMap<TaskImpl<unknown>, Set<number>>();
+  // Timers (Node's Timeout objects) created by each running task. Only an init hook: a destroy
+  // hook would make Node track every promise's collection, measured several times slower. Whether
+  // a timer is still pending is read at check time from Node's own `_destroyed` flag (set when it
+  // fired or was cleared, on every Node since 11); without that flag no timer is reported.
+  const timersOf = new WeakMap<TaskImpl<unknown>, object[]>();
   const hook: AsyncHook = createHook({
-    init(id, type) {
+    init(_id, type, _trigger, resource) {
       if (type !== "Timeout") return;
       const task = currentTask();
       if (!(task instanceof TaskImpl) || task.state !== "running") return;
-      timers.set(id, task);
-      let ids = timersOf.get(task);
-      if (ids === undefined) timersOf.set(task, (ids = new Set()));
-      ids.add(id);
-    },
-    destroy(id) {
-      const task = timers.get(id);
-      if (task === undefined) return;
-      timers.delete(id);
-      timersOf.get(task)?.delete(id);
+      const list = timersOf.get(task);
+      if (list === undefined) timersOf.set(task, [resource]);
+      else list.push(resource);
     },
   });
   hook.enable();
@@ -147,19 +151,26 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
     previous.set(nursery, { task, turn });
   };
 
-  const onSettle = (message: unknown): void => {
-    const { task } = message as SettleEvent;
-    if (!(task instanceof TaskImpl)) return;
-    setImmediate(() => {
-      const listeners = getEventListeners(task.signal, "abort").length;
+  // Tasks that settled since the last check; checked together one macrotask later.
+  let settled: TaskImpl<unknown>[] = [];
+  const check = (): void => {
+    const tasks = settled;
+    settled = [];
+    for (const task of tasks) {
+      const listeners = signalOf(task) === undefined ? 0 : getEventListeners(task.signal, "abort").length;
       if (listeners > 0) {
         warn(task, "listener", `${listeners} listener${listeners === 1 ? " is" : "s are"} still on its signal after it ended; remove them when the operation settles`);
       }
-      const pending = timersOf.get(task)?.size ?? 0;
+      const pending = timersOf.get(task)?.filter((t) => (t as { _destroyed?: unknown })._destroyed === false).length ?? 0;
       if (pending > 0) {
         warn(task, "timer", `${pending} timer${pending === 1 ? " it created is" : "s it created are"} still pending after it ended; clear them in a finally`);
       }
-    });
+    }
+  };
+  const onSettle = (message: unknown): void => {
+    const { task } = message as SettleEvent;
+    if (!(task instanceof TaskImpl)) return;
+    if (settled.push(task) === 1) setImmediate(check);
   };
 
   subscribe("nursery:spawn", onSpawn);
