@@ -1,11 +1,14 @@
 // A tracer provider with an in-memory exporter, and readers for the finished spans.
 import { afterAll, afterEach, beforeAll } from "@jest/globals";
 import { context, trace, type Tracer } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NurseryContextManager, openTracing, type Tracing } from "@nursery/otel";
 
 export interface Recorder {
   readonly tracer: Tracer;
+  readonly provider: BasicTracerProvider;
+  /** Names of the spans started so far, ended or not, since the test began. */
+  readonly started: string[];
   /** Finished spans, in the order they ended. */
   spans(): ReadableSpan[];
   /** The one finished span named `name` (of `kind` "task" or "nursery" when given); throws if not exactly one. */
@@ -17,7 +20,14 @@ export interface Recorder {
 /** Registers the NurseryContextManager for the file and a fresh exporter for each test. */
 export function recorder(): Recorder {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const started: string[] = [];
+  const onStart: SpanProcessor = {
+    onStart: (span) => void started.push(span.name),
+    onEnd: () => undefined,
+    forceFlush: async () => undefined,
+    shutdown: async () => undefined,
+  };
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), onStart] });
   const tracer = provider.getTracer("test");
   const opened: Tracing[] = [];
   beforeAll(() => {
@@ -30,10 +40,13 @@ export function recorder(): Recorder {
   afterEach(() => {
     for (const t of opened.splice(0)) t.close();
     exporter.reset();
+    started.length = 0;
   });
   const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
   return {
     tracer,
+    provider,
+    started,
     spans,
     span(name, kind) {
       const found = spans().filter((s) => s.name === name && (kind === undefined || s.attributes["nursery.span.kind"] === kind));
