@@ -57,7 +57,7 @@ export interface TracingOptions {
 /** What {@link openTracing} returns: the subscription, to close when tracing should stop. */
 export interface Tracing extends Disposable {
   /**
-   * Ends every span still open (tasks newest first, then their nurseries), marking each with the
+   * Ends every span still open, newest first (so each before the span enclosing it), marking each with the
    * attribute `nursery.abandoned` set to `mark`. For a program about to exit with tasks that
    * ignored their cancellation; {@link flushBeforeExit} calls it.
    */

@@ -74,7 +74,11 @@ describe("openTracing", () => {
     expect(waiter.status.code).toBe(SpanStatusCode.UNSET);
     expect(waiter.attributes["nursery.task.state"]).toBe("cancelled");
     expect(waiter.events.map((e) => e.name)).toEqual(["nursery.cancel"]);
-    expect(waiter.events[0]?.attributes).toMatchObject({ "nursery.cancel.source": "explicit", "nursery.cancel.detail": "enough" });
+    expect(waiter.events[0]?.attributes).toMatchObject({
+      "nursery.cancel.source": "explicit",
+      "nursery.cancel.detail": "enough",
+      "nursery.cancel.message": expect.stringContaining("cancelled"),
+    });
     const own = r.span("cancelled");
     expect(own.status.code).toBe(SpanStatusCode.UNSET);
     expect(own.events.map((e) => e.name)).toEqual(["nursery.cancel"]);

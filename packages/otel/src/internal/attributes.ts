@@ -9,6 +9,7 @@ export const ATTR_ABANDONED = "nursery.abandoned";
 export const ATTR_SOURCE = "nursery.cancel.source";
 export const ATTR_DETAIL = "nursery.cancel.detail";
 export const ATTR_FAILED_TASK = "nursery.cancel.task";
+export const ATTR_MESSAGE = "nursery.cancel.message";
 export const EVENT_CANCEL = "nursery.cancel";
 
 /** A short, never-throwing text for a cancellation's detail (a signal name, a number, an error). */
@@ -25,7 +26,7 @@ export function describeDetail(detail: unknown): string {
 /** The attributes of a `nursery.cancel` event: where the cancellation came from and why. */
 export function cancelAttributes(reason: CancelledError): Attributes {
   const { source, detail, task } = reason.reason;
-  const attributes: Attributes = { [ATTR_SOURCE]: source, "exception.message": reason.message };
+  const attributes: Attributes = { [ATTR_SOURCE]: source, [ATTR_MESSAGE]: reason.message };
   if (detail !== undefined) attributes[ATTR_DETAIL] = describeDetail(detail);
   if (task !== undefined) attributes[ATTR_FAILED_TASK] = task;
   return attributes;
