@@ -19,7 +19,7 @@
 // socket served by the program itself is a server the user did not ask for, and keeps it alive.
 //
 // Known limits. Rendering is synchronous, during which the program's other work waits: measured
-// ~0.1 s for 10 000 live tasks and ~0.8 s for 100 000 (bench/tree-request.mjs, loaded 2-core
+// ~25 ms for 10 000 live tasks and ~0.2 s for 100 000 (bench/tree-request.mjs, loaded 2-core
 // machine), most of it the tree's text; definition sites cost one inspector round trip per
 // distinct function, not per task. A program that blocks its event loop
 // answers when the loop turns. Not on Windows (no SIGUSR2).
