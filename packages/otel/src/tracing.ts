@@ -12,10 +12,12 @@
 // - A nursery's record counts its traced running children (`live`); its span ends when the count
 //   returns to 0, right after its last child's span ended, so the nursery encloses its children.
 //
-// Known limits. Core publishes no event when a nursery opens or settles, so a nursery's span
-// starts at its first spawn and ends when its last running child settles. A nursery that spawns
-// again after it fell idle gets a second span with the same name. The body of `nursery()` is not
-// a task: its errors are recorded on the enclosing task's span.
+// Nurseries. When core publishes `nursery:open` ({ nursery }, from the code opening it) and
+// `nursery:close` ({ nursery, ok, outcome }, once it settled), a nursery's span runs from one to
+// the other and a body's error is recorded on it. Without them (core today), a nursery's span
+// starts at its first spawn and ends when its last running child settles; a nursery that spawns
+// again after it fell idle gets a second span with the same name, and a body's error is recorded
+// on the enclosing task's span, where the body ran.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import {
   SpanKind,
@@ -29,6 +31,7 @@ import {
 import {
   channels,
   invalidArgument,
+  isCancellation,
   type CancelEvent,
   type Nursery,
   type SettleEvent,
@@ -100,6 +103,17 @@ export function openTracing(options?: TracingOptions): Tracing {
   return new TaskTracing(tracer ?? trace.getTracer("@nursery/otel"));
 }
 
+/** Channels core may publish on (see the header); nothing is published on them otherwise. */
+const OPEN_CHANNEL = "nursery:open";
+const CLOSE_CHANNEL = "nursery:close";
+
+/** What `nursery:close` carries: the nursery and how it settled. */
+interface CloseEvent {
+  readonly nursery: Nursery;
+  readonly ok: boolean;
+  readonly outcome: unknown;
+}
+
 /** The Tracing that is open, if any: the registry's maps are its. */
 let current: TaskTracing | undefined;
 
@@ -114,6 +128,11 @@ class TaskTracing implements Tracing {
     const { task, nursery, state, outcome } = message as SettleEvent;
     this.endTask(task, nursery, state, outcome);
   };
+  readonly #onOpen = (message: unknown): void => {
+    const nursery = (message as { nursery: Nursery }).nursery;
+    if (!openNurseries.has(nursery)) this.#openNursery(nursery).exact = true;
+  };
+  readonly #onClose = (message: unknown): void => this.#nurseryClosed(message as CloseEvent);
 
   constructor(tracer: Tracer) {
     this.#tracer = tracer;
@@ -122,23 +141,41 @@ class TaskTracing implements Tracing {
     subscribe(channels.spawn.name, this.#onSpawn);
     subscribe(channels.cancel.name, this.#onCancel);
     subscribe(channels.settle.name, this.#onSettle);
+    subscribe(OPEN_CHANNEL, this.#onOpen);
+    subscribe(CLOSE_CHANNEL, this.#onClose);
+  }
+
+  #openNursery(nursery: Nursery): NurseryRecord {
+    // Called from code outside the nursery (the one opening it, its body, the enclosing task).
+    const parent = otelContext.active();
+    const span = this.#tracer.startSpan(
+      nursery.name,
+      { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "nursery", [ATTR_NURSERY]: nursery.name } },
+      parent,
+    );
+    const taskOptions = { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "task", [ATTR_NURSERY]: nursery.name } };
+    const owner = new NurseryRecord(span, parent, taskOptions);
+    openNurseries.set(nursery, owner);
+    openSpans.set(nursery, span);
+    return owner;
+  }
+
+  #nurseryClosed({ nursery, ok, outcome }: CloseEvent): void {
+    const owner = openNurseries.get(nursery);
+    if (owner === undefined) return;
+    if (!ok && !isCancellation(outcome)) this.#recordError(owner.span, outcome);
+    this.#endNursery(nursery, owner);
+  }
+
+  #endNursery(nursery: Nursery, owner: NurseryRecord): void {
+    openNurseries.delete(nursery);
+    openSpans.delete(nursery);
+    owner.span.end();
   }
 
   #spawned({ task, nursery }: SpawnEvent): void {
-    let owner = openNurseries.get(nursery);
-    if (owner === undefined) {
-      // The first spawn into this nursery comes from code outside it (its body, the enclosing task).
-      const parent = otelContext.active();
-      const span = this.#tracer.startSpan(
-        nursery.name,
-        { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "nursery", [ATTR_NURSERY]: nursery.name } },
-        parent,
-      );
-      const taskOptions = { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "task", [ATTR_NURSERY]: nursery.name } };
-      owner = new NurseryRecord(span, parent, taskOptions);
-      openNurseries.set(nursery, owner);
-      openSpans.set(nursery, span);
-    }
+    // Without `nursery:open`, the first spawn is the first sight of a nursery.
+    const owner = openNurseries.get(nursery) ?? this.#openNursery(nursery);
     owner.live++;
     openSpans.set(task, this.#tracer.startSpan(task.name, owner.taskOptions, owner.context));
   }
@@ -157,11 +194,7 @@ class TaskTracing implements Tracing {
     if (state === "rejected") this.#recordError(span, outcome);
     span.end();
     const owner = openNurseries.get(nursery);
-    if (owner !== undefined && --owner.live === 0) {
-      openNurseries.delete(nursery);
-      openSpans.delete(nursery);
-      owner.span.end();
-    }
+    if (owner !== undefined && --owner.live === 0 && !owner.exact) this.#endNursery(nursery, owner);
   }
 
   /** Status ERROR and one exception event per error not yet recorded on another span. */
@@ -192,6 +225,8 @@ class TaskTracing implements Tracing {
     unsubscribe(channels.spawn.name, this.#onSpawn);
     unsubscribe(channels.cancel.name, this.#onCancel);
     unsubscribe(channels.settle.name, this.#onSettle);
+    unsubscribe(OPEN_CHANNEL, this.#onOpen);
+    unsubscribe(CLOSE_CHANNEL, this.#onClose);
     this.endOpenSpans("tracing-closed");
     current = undefined;
   }

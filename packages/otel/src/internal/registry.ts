@@ -14,8 +14,10 @@ export class NurseryRecord {
   readonly context: Context;
   /** The options every task span of this nursery is started with (the SDK copies attributes). */
   readonly taskOptions: SpanOptions;
-  /** Traced tasks of this nursery still running; its span ends when this drops to 0. */
+  /** Traced tasks of this nursery still running; its span ends when this drops to 0, unless `exact`. */
   live = 0;
+  /** Seen opening on `nursery:open`: its span ends on `nursery:close`, not when it falls idle. */
+  exact = false;
 
   constructor(span: Span, parent: Context, taskOptions: SpanOptions) {
     this.span = span;
