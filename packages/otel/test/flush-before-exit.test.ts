@@ -34,7 +34,7 @@ describe("flushBeforeExit under run()", () => {
     ]);
   });
 
-  it("flushes after the cancelled tasks' cleanup on Ctrl+C, spans marked cancelled, and exits 130", async () => {
+  it("flushes after the cancelled tasks' cleanup on Ctrl+C, spans marked cancelled by SIGINT, and exits 130", async () => {
     const program = start("signal");
     await program.waitForLine("ready");
     program.signal("SIGINT");
@@ -44,10 +44,10 @@ describe("flushBeforeExit under run()", () => {
       "ready",
       "cleanup worker",
       "flush",
-      "span worker task cancelled -",
-      "span work nursery - -",
-      "span main task cancelled -",
-      "span main nursery - -",
+      "span worker task cancelled - cancel:signal:SIGINT",
+      "span work nursery - - cancel:signal:SIGINT",
+      "span main task cancelled - cancel:signal:SIGINT",
+      "span main nursery - - cancel:signal:SIGINT",
     ]);
   });
 
@@ -60,11 +60,12 @@ describe("flushBeforeExit under run()", () => {
     expect(lines(exit.stdout)).toEqual([
       "ready",
       "flush",
-      "span stubborn task running shutdown-timeout",
+      "span stubborn task running shutdown-timeout cancel:signal:SIGTERM",
+      // Reverse order still waits for stubborn: worker was never asked to stop.
       "span worker task running shutdown-timeout",
-      "span work nursery - shutdown-timeout",
-      "span main task running shutdown-timeout",
-      "span main nursery - shutdown-timeout",
+      "span work nursery - shutdown-timeout cancel:signal:SIGTERM",
+      "span main task running shutdown-timeout cancel:signal:SIGTERM",
+      "span main nursery - shutdown-timeout cancel:signal:SIGTERM",
     ]);
     expect(exit.stderr).toMatch(/shutdown did not finish within 1500 ms/);
   });
