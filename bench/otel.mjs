@@ -6,6 +6,8 @@
 //              exporter drops them (what a program pays before any network cost)
 //   sdkFloor   core alone, each task starting and ending one span itself with the same SDK set-up:
 //              the SDK's own cost per span, which no integration can go below
+//   sdkSame    the same, with what this package puts on each span: a parent, two attributes at the
+//              start, one at the end (so recording - sdkSame is the integration's own cost)
 // Prints median [min - max] and the ratio against plain. Run `npx tsc -b` first.
 //   node bench/otel.mjs [--runs 5] [--n 100000]
 import { spawnSync } from "node:child_process";
@@ -23,16 +25,28 @@ if (process.env.NURSERY_OTEL_CHILD) {
   const variant = process.env.NURSERY_OTEL_CHILD;
   const { nursery } = await import("@nursery/core");
   let work = async () => { await null; };
-  if (variant === "sdkFloor") {
+  if (variant === "sdkFloor" || variant === "sdkSame") {
+    const { trace, ROOT_CONTEXT } = await import("@opentelemetry/api");
     const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
     const drop = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
     const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(drop, { maxQueueSize: 4096, scheduledDelayMillis: 50 })] });
     const tracer = provider.getTracer("bench");
-    work = async () => {
-      const span = tracer.startSpan("task");
-      await null;
-      span.end();
-    };
+    if (variant === "sdkFloor") {
+      work = async () => {
+        const span = tracer.startSpan("task");
+        await null;
+        span.end();
+      };
+    } else {
+      const parent = trace.setSpan(ROOT_CONTEXT, tracer.startSpan("nursery"));
+      const options = { attributes: { "nursery.span.kind": "task", "nursery.name": "nursery" } };
+      work = async () => {
+        const span = tracer.startSpan("task", options, parent);
+        await null;
+        span.setAttribute("nursery.task.state", "fulfilled");
+        span.end();
+      };
+    }
   } else if (variant !== "plain") {
     const { context } = await import("@opentelemetry/api");
     const { BasicTracerProvider, BatchSpanProcessor, AlwaysOffSampler } = await import("@opentelemetry/sdk-trace-base");
@@ -60,7 +74,7 @@ if (process.env.NURSERY_OTEL_CHILD) {
 }
 
 const self = fileURLToPath(import.meta.url);
-const variants = ["plain", "manager", "sampledOut", "recording", "sdkFloor"];
+const variants = ["plain", "manager", "sampledOut", "recording", "sdkFloor", "sdkSame"];
 const results = Object.fromEntries(variants.map((v) => [v, []]));
 for (let r = 0; r < runs; r++) {
   for (const v of variants) {
