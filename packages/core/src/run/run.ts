@@ -68,6 +68,7 @@ import { checkBoolean, checkChoice, checkDuration, checkFunction, checkOptions, 
 import type { TaskContext } from "../task.js";
 import { claimProcess } from "./exit.js";
 import { Shutdown } from "./shutdown.js";
+import { checkTreeSignal } from "./tree-request.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {
@@ -90,6 +91,12 @@ export interface RunOptions {
   catchUncaught?: boolean;
   /** Name of the root nursery. Default `"main"`. */
   name?: string;
+  /**
+   * Opt-in: this signal (e.g. `"SIGUSR2"`) prints the live task tree to stderr and to a file that
+   * `nursery-ps <pid>` reads; the program goes on running. Not a shutdown signal, nor SIGUSR1
+   * (Node's inspector). Default: none.
+   */
+  treeSignal?: NodeJS.Signals;
 }
 
 /**
@@ -134,6 +141,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   if (!isMainThread && signals.length > 0) throw invalid("signals", "[] in a worker thread (signals reach the main thread only)", signals);
   const name = options?.name ?? "main";
   checkString("name", name);
+  const treeSignal = checkTreeSignal(options?.treeSignal, signals);
   const shutdown = new Shutdown({
     name,
     signals,
@@ -141,6 +149,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
     onSecondSignal: checkChoice("onSecondSignal", options?.onSecondSignal ?? "force", "force", "ignore"),
     exit: checkBoolean("exit", options?.exit ?? true),
     catchUncaught: checkBoolean("catchUncaught", options?.catchUncaught ?? true),
+    treeSignal,
   });
   // Before anything is installed: a refused run() leaves the process as it was.
   claimProcess(shutdown);

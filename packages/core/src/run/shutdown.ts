@@ -5,6 +5,7 @@ import { closeLocator, locate } from "../internal/locate.js";
 import { openNursery, type Nursery } from "../nursery.js";
 import type { TaskContext } from "../task.js";
 import { render } from "../tree.js";
+import { answerTreeRequests } from "./tree-request.js";
 import { exitCodeOf, exitNow, listen, signalExitCode, unclaimProcess, type Claim, type Remove } from "./exit.js";
 import { Output, leaves } from "./output.js";
 import { Watchdog } from "./watchdog.js";
@@ -19,6 +20,8 @@ export interface ShutdownConfig {
   readonly onSecondSignal: "force" | "ignore";
   readonly exit: boolean;
   readonly catchUncaught: boolean;
+  /** Opt-in: this signal prints the live task tree (tree-request.ts), and the program goes on. */
+  readonly treeSignal: NodeJS.Signals | undefined;
 }
 
 /** What started the shutdown: a signal, or a failure (main's error, an uncaught one). */
@@ -45,6 +48,8 @@ export class Shutdown implements Claim {
   /** The root's cancellation while it waits for the watchdog to watch (see #begin). */
   #pendingAbort: (() => void) | undefined = undefined;
   #finished = false;
+  /** Stops answering tree requests and deletes the tree file (see tree-request.ts). */
+  #stopTreeRequests: Remove | undefined = undefined;
 
   constructor(config: ShutdownConfig) {
     this.#config = config;
@@ -57,6 +62,8 @@ export class Shutdown implements Claim {
     // A pending promise alone does not keep Node's loop alive: without this it would exit mid-work.
     this.#keepAlive = setInterval(() => undefined, 2 ** 30);
     this.#installSignals();
+    const treeSignal = this.#config.treeSignal;
+    if (treeSignal !== undefined) this.#stopTreeRequests = answerTreeRequests(this.#root, treeSignal, listen);
     if (this.#config.catchUncaught) {
       this.#otherListeners.push(
         listen("uncaughtException", (err: unknown) => this.#onUncaught(err)),
@@ -218,6 +225,9 @@ export class Shutdown implements Claim {
   #finish(code: number, force: boolean): void {
     if (this.#finished) return;
     this.#finished = true;
+    // Unconditional, so the tree file is deleted on every exit, a successful one included.
+    this.#stopTreeRequests?.();
+    this.#stopTreeRequests = undefined;
     const { exit } = this.#config;
     // On success with exit: true the signal listeners stay until the process exits: a signal that
     // libuv already took in cannot be re-delivered once its listener is gone, so removing them here
