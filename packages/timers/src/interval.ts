@@ -10,7 +10,8 @@
 // skipped in `missed`; the next tick is the next grid point. `timers/promises`' setInterval
 // instead queues every missed tick and yields them back-to-back. See
 // docs/design/decisions/timers-missed-ticks.md.
-import { realClock, type Clock } from "@nursery/core";
+import { realClock, type Cancellable, type Clock } from "@nursery/core";
+import { signalOf, sourceOf } from "./internal/source.js";
 import { startWait, type Waiter } from "./internal/waiter.js";
 import { checkNumber, checkOptionalClock, checkOptionalSignal, checkOptions } from "@nursery/core/adapter";
 import type { SleepOptions } from "./sleep.js";
@@ -145,7 +146,18 @@ class Ticker implements IntervalIterator {
  * });
  * ```
  */
-export function interval(ms: number, options?: SleepOptions): IntervalIterator {
+export function interval(source: Cancellable, ms: number, options?: { clock?: Clock }): IntervalIterator;
+/** @deprecated Write `interval(task, ms)`: the cancellation source comes first (api-cancellation-source.md). */
+export function interval(ms: number, options?: SleepOptions): IntervalIterator;
+export function interval(first: Cancellable | number, second?: number | SleepOptions, third?: { clock?: Clock }): IntervalIterator {
+  if (typeof first !== "object" || first === null) return intervalOld(first, second as SleepOptions | undefined);
+  checkNumber("ms", second, { min: 0, above: true });
+  checkOptions("options", third);
+  const clock = checkOptionalClock("clock", third?.clock) ?? sourceOf(first).clock ?? realClock;
+  return new Ticker(second as number, signalOf(first), clock);
+}
+
+function intervalOld(ms: number, options?: SleepOptions): IntervalIterator {
   // A finite period > 0: a zero period would tick in a busy loop.
   checkNumber("ms", ms, { min: 0, above: true });
   checkOptions("options", options);

@@ -1,4 +1,5 @@
-import { cancelReasonOf, realClock, type Clock, type TaskContext } from "@nursery/core";
+import { cancelReasonOf, isAbortSignal, realClock, type Cancellable, type Clock, type TaskContext } from "@nursery/core";
+import { sourceOf } from "./internal/source.js";
 import { startTaskWait, startWait } from "./internal/waiter.js";
 import { checkNumber, checkOptionalClock, checkOptionalSignal, checkOptions } from "@nursery/core/adapter";
 
@@ -46,7 +47,26 @@ export interface SleepOptions {
  * });
  * ```
  */
-export function sleep(ms: number, options?: SleepOptions): Promise<void> {
+export function sleep(source: Cancellable, ms: number, options?: { clock?: Clock }): Promise<void>;
+/** @deprecated Write `sleep(task, ms)`: the cancellation source comes first (api-cancellation-source.md). */
+export function sleep(ms: number, options?: SleepOptions): Promise<void>;
+export function sleep(first: Cancellable | number, second?: number | SleepOptions, third?: { clock?: Clock }): Promise<void> {
+  if (typeof first !== "object" || first === null) return sleepOld(first, second as SleepOptions | undefined);
+  checkNumber("ms", second, { min: 0 });
+  const ms = second as number;
+  checkOptions("options", third);
+  const task = sourceOf(first);
+  const clock = checkOptionalClock("clock", third?.clock) ?? task.clock ?? realClock;
+  const reason = cancelReasonOf(first);
+  if (reason !== undefined) return Promise.reject(reason);
+  // A task is hooked directly (no AbortSignal is created); a signal, or a scope context's, joins
+  // the signal's shared list of waits (one listener however many sleeps).
+  if (isAbortSignal(first)) return startWait(ms, first, clock).promise;
+  if (isTask(first)) return startTaskWait(ms, first, clock);
+  return startWait(ms, first.signal, clock).promise;
+}
+
+function sleepOld(ms: number, options?: SleepOptions): Promise<void> {
   // A finite delay: a sleep that never ends is a bug (wait on the signal instead).
   checkNumber("ms", ms, { min: 0 });
   checkOptions("options", options);
@@ -63,6 +83,6 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   return startWait(ms, signal, clock).promise;
 }
 
-function isTask(options: SleepOptions | undefined): options is SleepOptions & TaskContext {
+function isTask(options: object | undefined): options is SleepOptions & TaskContext {
   return options !== undefined && "nursery" in options && "signal" in options;
 }

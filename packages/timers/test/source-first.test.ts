@@ -1,0 +1,94 @@
+// The cancellation-source-first forms (docs/design/decisions/api-cancellation-source.md).
+import { describe, expect, it } from "@jest/globals";
+import { getEventListeners } from "node:events";
+import { CancelledError, nursery } from "@nursery/core";
+import { VirtualClock } from "@nursery/core/testing";
+import { interval, sleep } from "@nursery/timers";
+
+describe("sleep(source, ms)", () => {
+  it("waits on the task's clock when given the task, creating no AbortSignal", async () => {
+    const clock = new VirtualClock();
+    const log: string[] = [];
+    const done = nursery(async (n) => {
+      n.spawn(async (task) => {
+        await sleep(task, 1_000);
+        log.push(`woke at ${clock.now()}`);
+      });
+      await clock.advance(999);
+      log.push("999");
+      await clock.advance(1);
+    }, { clock });
+    await done;
+    expect(log).toEqual(["999", "woke at 1000"]);
+  });
+
+  it("rejects with the task's CancelledError when the task is cancelled during the wait", async () => {
+    const clock = new VirtualClock();
+    let seen: unknown;
+    await nursery(async (n) => {
+      const t = n.spawn(async (task) => {
+        try {
+          await sleep(task, 60_000);
+        } catch (err) {
+          seen = err;
+          throw err;
+        }
+      });
+      await clock.advance(10);
+      t.cancel("stop");
+    }, { clock });
+    expect(seen).toBeInstanceOf(CancelledError);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("follows an AbortSignal and removes its listener when the wait ends", async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const p = sleep(controller.signal, 1_000, { clock });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    controller.abort(new Error("gone"));
+    await expect(p).rejects.toThrow("gone");
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    await expect(sleep(controller.signal, 1, { clock })).rejects.toThrow("gone");
+    expect(clock.pending).toBe(0);
+  });
+
+  it("throws the house TypeError for a source that cannot be cancelled and for a bad delay", () => {
+    expect(() => sleep({} as never, 1)).toThrow(
+      new TypeError("Expected `source` to be a task, a scope context or an AbortSignal, got `[object Object]` (object)"),
+    );
+    expect(() => sleep(new AbortController().signal, -1)).toThrow(
+      new TypeError("Expected `ms` to be a finite number >= 0, got `-1` (number)"),
+    );
+  });
+});
+
+describe("interval(source, ms)", () => {
+  it("ticks on the task's clock and throws the task's cancellation out of the loop", async () => {
+    const clock = new VirtualClock();
+    const ticks: number[] = [];
+    let seen: unknown;
+    await nursery(async (n) => {
+      const t = n.spawn(async (task) => {
+        try {
+          for await (const tick of interval(task, 100)) ticks.push(tick.index);
+        } catch (err) {
+          seen = err;
+          throw err;
+        }
+      });
+      await clock.advance(100);
+      await clock.advance(100);
+      t.cancel();
+    }, { clock });
+    expect(ticks).toEqual([1, 2]);
+    expect(seen).toBeInstanceOf(CancelledError);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("throws the house TypeError for a zero period", () => {
+    expect(() => interval(new AbortController().signal, 0)).toThrow(
+      new TypeError("Expected `ms` to be a finite number > 0, got `0` (number)"),
+    );
+  });
+});
