@@ -7,7 +7,7 @@ import { checkOptionalClock, invalidArgument } from "@nursery/core/adapter";
 /** Checks `source` is a `Cancellable` and returns its clock, if it has one. */
 export function sourceOf(source: unknown): { clock?: Clock | undefined } {
   if (isAbortSignal(source)) return {};
-  if (typeof source === "object" && source !== null && "signal" in source && isAbortSignal((source as { signal: unknown }).signal)) {
+  if (typeof source === "object" && source !== null && "signal" in source && isAbortSignal((source).signal)) {
     const clock = (source as { clock?: unknown }).clock;
     return { clock: clock === undefined ? undefined : checkOptionalClock("clock", clock) };
   }
