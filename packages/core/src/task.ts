@@ -31,11 +31,34 @@ export interface TaskContext {
   readonly state: TaskState;
 }
 
-/** The context of a task started with `Nursery.start()`: a task context plus `started()`. */
+/**
+ * The context of a task started with `Nursery.start()`: a task context plus `started()`.
+ *
+ * TypeScript cannot infer `start()`'s `T` from a `started(value)` call inside the function's body,
+ * so name it once: `n.start<number>(task, fn)` or, equivalently, annotate the parameter:
+ * `n.start(task, async (t: StartContext<number>) => ...)`.
+ */
 export interface StartContext<T> extends TaskContext {
-  /** Resolves the `start()` call with `value`. Call it once, when the task is ready. */
-  started(value?: T): void;
+  /**
+   * Resolves the `start()` call with `value`. Call it once, when the task is ready. The value may be
+   * left out only when `T` admits `undefined` (`start<void>()`, the default).
+   */
+  started(...value: undefined extends T ? [value?: T] : [value: T]): void;
 }
+
+/**
+ * `unknown` for any `T` but a task context, and an unsatisfiable type with a message for a task
+ * context: a task's function that returns its own context would wait for itself forever (the
+ * context is the task, a thenable), so `n.spawn(async (t) => t)` and `run(async (t) => t)` are type
+ * errors. Wrap it instead: `return { task: t }`. `any` and `never` pass.
+ */
+export type NotOwnContext<T> = 0 extends 1 & T
+  ? unknown
+  : [T] extends [never]
+    ? unknown
+    : [T] extends [TaskContext]
+      ? { "a task's function may not return its own context: it would wait for itself forever": never }
+      : unknown;
 
 /** Where a task is in its life. `"cancelled"`: it ended by rejecting with its own cancellation. */
 export type TaskState = "running" | "fulfilled" | "rejected" | "cancelled";
@@ -64,4 +87,8 @@ export interface Task<T> extends PromiseLike<T> {
    * nursery is not cancelled, and the task's cancellation is not an error. A no-op once it ended.
    */
   cancel(reason?: unknown): void;
+  /** `Promise.prototype.catch` for the task's outcome: `task.then(undefined, onrejected)`. */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R>;
+  /** `Promise.prototype.finally` for the task's outcome. */
+  finally(onfinally?: (() => void) | null): Promise<T>;
 }

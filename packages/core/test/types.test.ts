@@ -45,7 +45,7 @@ describe("public types", () => {
     await nursery(async (n) => {
       const port = n.start<number>((task) => {
         expectTypeOf(task).toEqualTypeOf<StartContext<number>>();
-        expectTypeOf(task.started).parameter(0).toEqualTypeOf<number | undefined>();
+        expectTypeOf(task.started).parameter(0).toEqualTypeOf<number>();
         task.started(8080);
       });
       expectTypeOf(port).toEqualTypeOf<Promise<number>>();

@@ -193,6 +193,7 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
       const fn = this.fn as (task: TaskContext) => unknown;
       const storage = context.storage;
       result = storage === undefined ? fn(this) : storage.run(this, fn, this);
+      if (result === this) throw ownContextError(this.name);
       promise = adopt(result);
     } catch (err) {
       this.nursery.taskSettled(this, false, err);
@@ -220,6 +221,12 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
       if (onrejected == null) throw reason;
       return onrejected(reason);
     };
+    // Awaited from inside itself (`return t` from an async function, `await t`): it would wait
+    // forever. Detectable only when currentTask() is on; test: "rejects at once when a task's
+    // async function returns its own context".
+    if (this.code === RUNNING && context.storage?.getStore() === this) {
+      return Promise.reject(ownContextError(this.name)).then(onfulfilled, onrejected);
+    }
     // While running, `outcome` holds the promise the function returned (see the field).
     if (this.code === RUNNING && this.outcome !== undefined) {
       return Promise.resolve(this.outcome as Promise<T>).then(onfulfilled, rejected);
@@ -228,9 +235,26 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
     return Promise.reject(this.outcome).then(onfulfilled, rejected);
   }
 
+  // Prototype methods: no per-task memory (bench 3a).
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return Promise.resolve(this as PromiseLike<T>).finally(onfinally);
+  }
+
   get [Symbol.toStringTag](): string {
     return "Task";
   }
+}
+
+/** What a task gets for waiting on itself (returning or awaiting its own context). */
+function ownContextError(name: string): TypeError {
+  return new TypeError(
+    `Task "${name}" waited for its own result (its function returned or awaited its own task context), ` +
+      "which would never settle; return something else, e.g. `{ task }`",
+  );
 }
 
 /** A task started with `Nursery.start()`: it has `started()`, which resolves the `start()` call. */

@@ -65,7 +65,7 @@
 import { constants } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import { checkBoolean, checkChoice, checkDuration, checkFunction, checkOptions, checkString, invalid } from "../internal/validate.js";
-import type { TaskContext } from "../task.js";
+import type { NotOwnContext, TaskContext } from "../task.js";
 import { claimProcess } from "./exit.js";
 import { Shutdown } from "./shutdown.js";
 import { checkTreeSignal } from "./tree-request.js";
@@ -125,8 +125,8 @@ export interface RunOptions {
  * });
  * ```
  */
-export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options: RunOptions & { exit: false }): Promise<number>;
-export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?: RunOptions): Promise<void>;
+export function run<T>(main: ((task: TaskContext) => T | PromiseLike<T>) & NotOwnContext<T>, options: RunOptions & { exit: false }): Promise<number>;
+export function run<T>(main: ((task: TaskContext) => T | PromiseLike<T>) & NotOwnContext<T>, options?: RunOptions): Promise<void>;
 export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?: RunOptions): Promise<number | void> {
   checkFunction("main", main);
   checkOptions("options", options);

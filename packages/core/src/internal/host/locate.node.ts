@@ -1,0 +1,2 @@
+// Node, Bun and Deno: where a function is defined, through the in-process inspector (../locate.ts).
+export { locate } from "../locate.js";
