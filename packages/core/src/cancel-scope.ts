@@ -8,6 +8,7 @@
 // outer signal before `fn` settled), the outer one wins: the outermost cancelled scope catches.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, fromParent, isCancellation } from "./errors.js";
+import { deliver, type Delivery } from "./internal/deliver.js";
 import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
 
 /** Options of {@link moveOnAfter}, {@link failAfter} and {@link shield}. */
@@ -25,6 +26,48 @@ export interface ScopeOptions {
 const MOVE_ON = 0;
 const FAIL = 1;
 
+/**
+ * One scope's state: its controller, the reason it was cancelled with (decided at once, delivered
+ * through internal/deliver.ts so nested scopes do not recurse), and its outer signal's listener
+ * (the scope itself, as an EventListener object).
+ */
+class Scope implements Delivery {
+  readonly controller = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #name: string | undefined;
+  /** The first reason: the deadline's or the outer one. */
+  reason: CancelledError | undefined = undefined;
+  /** The outer cancellation as this scope reports it, once the outer signal aborted. */
+  outerReason: CancelledError | undefined = undefined;
+  /** The deadline's reason, once the deadline passed (whether or not it was first). */
+  deadline: CancelledError | undefined = undefined;
+
+  constructor(outer: AbortSignal | undefined, name: string | undefined) {
+    this.#outer = outer;
+    this.#name = name;
+    outer?.addEventListener("abort", this);
+  }
+
+  handleEvent(): void {
+    this.outerReason = fromParent((this.#outer as AbortSignal).reason, this.#name);
+    this.cancel(this.outerReason);
+  }
+
+  cancel(reason: CancelledError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    deliver(this);
+  }
+
+  deliverAbort(): void {
+    this.controller.abort(this.reason);
+  }
+
+  close(): void {
+    this.#outer?.removeEventListener("abort", this);
+  }
+}
+
 async function runScope<T>(
   mode: number,
   ms: number,
@@ -32,44 +75,51 @@ async function runScope<T>(
   outer: AbortSignal | undefined,
   options: { clock?: Clock; name?: string } | undefined,
 ): Promise<T | undefined> {
-  if (outer?.aborted) throw outer.reason;
-  const clock = options?.clock ?? realClock;
   const name = options?.name;
-  const controller = new AbortController();
-  let deadline: CancelledError | undefined;
+  // One rule for an outer cancellation, whenever it comes: the scope rejects with
+  // fromParent(outer.reason), the enclosing nursery's CancelledError itself or a "parent" one.
+  if (outer?.aborted) throw fromParent(outer.reason, name);
+  const clock = options?.clock ?? realClock;
+  const scope = new Scope(outer, name);
   let timer: TimerHandle | undefined;
-  const onOuter = (): void => {
-    const reason: unknown = (outer as AbortSignal).reason;
-    controller.abort(fromParent(reason, name));
-  };
-  if (ms !== Infinity) {
+  if (ms === 0) {
+    // Due on entry: cancelled before `fn` runs, so its first checkpoint sees it (a 0 ms timer
+    // would race it). Test: cancel-scope.test.ts, "regression: moveOnAfter(0) is cancelled at its
+    // first checkpoint, every time".
+    scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
+    scope.cancel(scope.deadline);
+  } else if (ms !== Infinity) {
     timer = clock.setTimer(ms, () => {
       timer = undefined;
-      if (controller.signal.aborted) return;
-      deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
-      controller.abort(deadline);
+      if (scope.reason !== undefined) return;
+      scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
+      scope.cancel(scope.deadline);
     });
   }
-  outer?.addEventListener("abort", onOuter);
   try {
-    return await fn(controller.signal);
+    return await fn(scope.controller.signal);
   } catch (err) {
-    if (deadline !== undefined && controller.signal.reason === deadline && isOwn(err, deadline)) {
-      // The outer signal aborted too, after the deadline: the outermost scope catches (as in trio),
-      // so the outer cancellation passes through instead of being swallowed or becoming a timeout.
-      if (outer?.aborted === true) throw outer.reason;
+    const reason = scope.reason;
+    if (reason !== undefined && isOwn(err, reason)) {
+      // The outer signal aborted (first, or after the deadline): the outermost cancelled scope
+      // catches, as in trio, so the outer cancellation passes through, always in the same form.
+      if (scope.outerReason !== undefined) throw scope.outerReason;
       if (mode === MOVE_ON) return undefined;
       throw new TimeoutError(ms, name, { cause: err });
     }
     throw err;
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
-    outer?.removeEventListener("abort", onOuter);
+    scope.close();
   }
 }
 
+/**
+ * `err` is the scope's cancellation: its reason, or a cancellation-shaped error (Node's AbortError
+ * wraps the reason in `cause`). An error that only carries the reason as its `cause` is real.
+ */
 function isOwn(err: unknown, reason: CancelledError): boolean {
-  return err === reason || (err as { cause?: unknown } | null)?.cause === reason || isCancellation(err);
+  return err === reason || isCancellation(err);
 }
 
 /** The options every scope reads, checked last (after `shield`). */

@@ -2,7 +2,7 @@
 // directly, without creating its AbortSignal: on Node 20 an AbortSignal costs ~4 us to create and
 // ~2 us per listener and ~8 us to abort, which dominates a cheap operation like a sleep.
 import { checkFunction, invalid } from "./internal/validate.js";
-import { TaskImpl } from "./internal/task-impl.js";
+import { TaskImpl, signalOwners } from "./internal/task-impl.js";
 import type { TaskContext } from "./task.js";
 
 /**
@@ -82,7 +82,20 @@ export function onCancel(source: Cancellable, callback: (reason: unknown) => voi
     callback(signal.reason);
     return noop;
   }
-  const listener = (): void => callback(signal.reason);
+  // On a task's or a body's signal, a throwing callback is a cleanup error of that task, reported
+  // by its nursery. On any other signal there is no owner to tell: the throw goes to EventTarget,
+  // which reports it as an uncaught exception (docs/design/decisions/core-cleanup-errors.md).
+  const owner = signalOwners.get(signal);
+  const listener =
+    owner === undefined
+      ? (): void => callback(signal.reason)
+      : (): void => {
+          try {
+            callback(signal.reason);
+          } catch (err) {
+            owner.cleanupFailed(err);
+          }
+        };
   signal.addEventListener("abort", listener, { once: true });
   return () => signal.removeEventListener("abort", listener);
 }
