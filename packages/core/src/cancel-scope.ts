@@ -6,6 +6,11 @@
 // cancellation passes through untouched, so `failAfter` inside a cancelled nursery rethrows the
 // nursery's CancelledError, never a TimeoutError. When both fired (the deadline first, then the
 // outer signal before `fn` settled), the outer one wins: the outermost cancelled scope catches.
+// An outer cancellation always rejects in one form, whenever it came (before entry, while `fn`
+// ran, after the deadline): fromParent(outer.reason), i.e. the enclosing nursery's CancelledError
+// by identity, or a CancelledError of source "parent" wrapping a foreign reason. A deadline of
+// 0 ms is due on entry and is passed before `fn` runs. Aborts are delivered through
+// internal/deliver.ts, so nested scopes cancel without recursion at any depth.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, fromParent, isCancellation } from "./errors.js";
 import { deliver, type Delivery } from "./internal/deliver.js";
@@ -151,7 +156,10 @@ function deadlineScope<T>(
  *
  * - Success: resolves with `fn`'s value (also when `fn` ignored the deadline and finished late).
  * - Error: rejects with `fn`'s error.
- * - Cancellation: an outer `signal` aborting rejects with its reason (never swallowed).
+ * - Cancellation: an outer `signal` aborting (before entry, while `fn` runs, or after the
+ *   deadline) rejects with a `CancelledError`: the outer one itself when the signal is a task's or
+ *   nursery's, else one of source `"parent"` with the signal's reason as `detail`. Never swallowed.
+ * - `ms` 0: the deadline is due on entry; `fn` runs with its signal already aborted.
  *
  * @example
  * ```ts
@@ -173,7 +181,9 @@ export function moveOnAfter<T>(
  *
  * - Success: resolves with `fn`'s value.
  * - Error: rejects with `fn`'s error.
- * - Cancellation: an outer `signal` aborting rejects with its reason, not a `TimeoutError`.
+ * - Cancellation: an outer `signal` aborting (before entry, while `fn` runs, or after the
+ *   deadline) rejects with a `CancelledError`, as for {@link moveOnAfter}, never a `TimeoutError`.
+ * - `ms` 0: the deadline is due on entry; `fn` runs with its signal already aborted.
  *
  * @example
  * ```ts
