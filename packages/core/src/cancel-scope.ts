@@ -9,7 +9,7 @@
 // An outer cancellation always rejects in one form, whenever it came (before entry, while `fn`
 // ran, after the deadline): fromParent(outer.reason), i.e. the enclosing nursery's CancelledError
 // by identity, or a CancelledError of source "parent" wrapping a foreign reason. A deadline of
-// 0 ms is due on entry and is passed before `fn` runs. Aborts are delivered through
+// 0 ms is due on entry: it is passed as soon as `fn` has started. Aborts are delivered through
 // internal/deliver.ts, so nested scopes cancel without recursion at any depth.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, fromParent, isCancellation } from "./errors.js";
@@ -81,19 +81,14 @@ async function runScope<T>(
   options: { clock?: Clock; name?: string } | undefined,
 ): Promise<T | undefined> {
   const name = options?.name;
-  // One rule for an outer cancellation, whenever it comes: the scope rejects with
-  // fromParent(outer.reason), the enclosing nursery's CancelledError itself or a "parent" one.
+  // One rule for an outer cancellation, whenever it comes (before entry, while `fn` runs, after the
+  // deadline): the scope rejects with fromParent(outer.reason), the enclosing nursery's
+  // CancelledError itself or one of source "parent" wrapping a foreign reason.
   if (outer?.aborted) throw fromParent(outer.reason, name);
   const clock = options?.clock ?? realClock;
   const scope = new Scope(outer, name);
   let timer: TimerHandle | undefined;
-  if (ms === 0) {
-    // Due on entry: cancelled before `fn` runs, so its first checkpoint sees it (a 0 ms timer
-    // would race it). Test: cancel-scope.test.ts, "regression: moveOnAfter(0) is cancelled at its
-    // first checkpoint, every time".
-    scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
-    scope.cancel(scope.deadline);
-  } else if (ms !== Infinity) {
+  if (ms !== Infinity && ms !== 0) {
     timer = clock.setTimer(ms, () => {
       timer = undefined;
       if (scope.reason !== undefined) return;
@@ -102,7 +97,16 @@ async function runScope<T>(
     });
   }
   try {
-    return await fn(scope.controller.signal);
+    const result = fn(scope.controller.signal);
+    if (ms === 0) {
+      // Due on entry: cancelled as soon as `fn` has started (its listeners are in place), before
+      // anything it awaits can resume, so its first checkpoint sees it (a 0 ms timer would race
+      // it). Test: cancel-scope.test.ts, "regression: moveOnAfter(0) is cancelled at its first
+      // checkpoint, every time".
+      scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
+      scope.cancel(scope.deadline);
+    }
+    return await result;
   } catch (err) {
     const reason = scope.reason;
     if (reason !== undefined && isOwn(err, reason)) {
@@ -159,7 +163,7 @@ function deadlineScope<T>(
  * - Cancellation: an outer `signal` aborting (before entry, while `fn` runs, or after the
  *   deadline) rejects with a `CancelledError`: the outer one itself when the signal is a task's or
  *   nursery's, else one of source `"parent"` with the signal's reason as `detail`. Never swallowed.
- * - `ms` 0: the deadline is due on entry; `fn` runs with its signal already aborted.
+ * - `ms` 0: the deadline is due on entry; `fn`'s signal aborts as soon as `fn` has started.
  *
  * @example
  * ```ts
@@ -183,7 +187,7 @@ export function moveOnAfter<T>(
  * - Error: rejects with `fn`'s error.
  * - Cancellation: an outer `signal` aborting (before entry, while `fn` runs, or after the
  *   deadline) rejects with a `CancelledError`, as for {@link moveOnAfter}, never a `TimeoutError`.
- * - `ms` 0: the deadline is due on entry; `fn` runs with its signal already aborted.
+ * - `ms` 0: the deadline is due on entry; `fn`'s signal aborts as soon as `fn` has started.
  *
  * @example
  * ```ts

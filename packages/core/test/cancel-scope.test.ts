@@ -468,6 +468,28 @@ describe("cancel scopes at the edges", () => {
     expect((err as CancelledError).reason).toMatchObject({ source: "parent", detail: "outer" });
   });
 
+  it("rejects an outer cancellation with the enclosing nursery's CancelledError by identity, before entry and while fn runs", async () => {
+    const seen: unknown[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        seen.push(await rejection(moveOnAfter(3_600_000, (signal) => untilAborted(signal), { signal: task.signal })));
+        seen.push(await rejection(failAfter(10, () => "ran", { signal: task.signal })));
+        seen.push(task.signal.reason);
+      });
+      await Promise.resolve();
+      n.cancel();
+    });
+    expect(seen[0]).toBeInstanceOf(CancelledError);
+    expect(seen[0]).toBe(seen[2]);
+    expect(seen[1]).toBe(seen[2]);
+  });
+
+  it("regression: a 0 ms deadline reaches an fn that only listens for abort", async () => {
+    const clock = new VirtualClock();
+    const err = await rejection(failAfter(0, (signal) => untilAbortEvent(signal), { clock }));
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+
   it("regression: a real error whose cause is the deadline's reason is not swallowed by moveOnAfter", async () => {
     const clock = new VirtualClock();
     const p = moveOnAfter(
@@ -539,3 +561,8 @@ describe("cancel scopes at the edges", () => {
     expect(log).toHaveLength(depth + 1);
   });
 });
+
+/** Rejects on the signal's next abort event only (does not look at `signal.aborted`). */
+function untilAbortEvent(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+}
