@@ -29,6 +29,11 @@ export interface TaskContext {
    * would outlive the task (reading a response body after the task returned).
    */
   readonly state: TaskState;
+  /**
+   * Cancels this task alone, as {@link Task.cancel} does (the nursery is not cancelled). Like every
+   * member of the context it does not depend on `this`: `({ cancel, signal }) => ...` works.
+   */
+  cancel(reason?: unknown): void;
 }
 
 /**
@@ -41,7 +46,8 @@ export interface TaskContext {
 export interface StartContext<T> extends TaskContext {
   /**
    * Resolves the `start()` call with `value`. Call it once, when the task is ready. The value may be
-   * left out only when `T` admits `undefined` (`start<void>()`, the default).
+   * left out only when `T` admits `undefined` (`start<void>()`, the default). Works destructured:
+   * `n.start(task, ({ started }) => { started(42); ... })`.
    */
   started(...value: undefined extends T ? [value?: T] : [value: T]): void;
 }
