@@ -14,7 +14,11 @@
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, fromParent, isCancellation } from "./errors.js";
 import { deliver, type Delivery } from "./internal/deliver.js";
-import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
+import { checkParent, clockOf, isCancellable, ownerOf, taskOf } from "./internal/parent.js";
+import { cancelReasonOf, isAbortSignal, onCancel, type Cancellable } from "./on-cancel.js";
+import { ScopeContextImpl, type ScopeContext } from "./scope-context.js";
+import type { TaskState } from "./task.js";
+import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString, invalid } from "./internal/validate.js";
 
 /** Options of {@link moveOnAfter}, {@link failAfter} and {@link shield}. */
 export interface ScopeOptions {
@@ -40,6 +44,8 @@ class Scope implements Delivery {
   readonly controller = new AbortController();
   readonly #outer: AbortSignal | undefined;
   readonly #name: string | undefined;
+  /** Removes the hook on a task or scope context given as the parent (the new forms). */
+  #unhook: (() => void) | undefined = undefined;
   /** The first reason: the deadline's or the outer one. */
   reason: CancelledError | undefined = undefined;
   /** The outer cancellation as this scope reports it, once the outer signal aborted. */
@@ -47,10 +53,18 @@ class Scope implements Delivery {
   /** The deadline's reason, once the deadline passed (whether or not it was first). */
   deadline: CancelledError | undefined = undefined;
 
-  constructor(outer: AbortSignal | undefined, name: string | undefined) {
-    this.#outer = outer;
+  constructor(outer: Cancellable | undefined, name: string | undefined) {
     this.#name = name;
-    outer?.addEventListener("abort", this);
+    if (outer === undefined || isAbortSignal(outer)) {
+      this.#outer = outer;
+      outer?.addEventListener("abort", this);
+    } else {
+      // A task is hooked directly, creating no AbortSignal (onCancel); a scope context through its signal.
+      this.#unhook = onCancel(outer, (reason) => {
+        this.outerReason = fromParent(reason, name);
+        this.cancel(this.outerReason);
+      });
+    }
   }
 
   handleEvent(): void {
@@ -70,6 +84,7 @@ class Scope implements Delivery {
 
   close(): void {
     this.#outer?.removeEventListener("abort", this);
+    this.#unhook?.();
   }
 }
 
@@ -77,16 +92,21 @@ async function runScope<T>(
   mode: number,
   ms: number,
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  outer: AbortSignal | undefined,
+  outer: Cancellable | undefined,
   options: { clock?: Clock; name?: string } | undefined,
+  context?: (signal: AbortSignal) => ScopeContextImpl,
 ): Promise<T | undefined> {
   const name = options?.name;
   // One rule for an outer cancellation, whenever it comes (before entry, while `fn` runs, after the
   // deadline): the scope rejects with fromParent(outer.reason), the enclosing nursery's
   // CancelledError itself or one of source "parent" wrapping a foreign reason.
-  if (outer?.aborted) throw fromParent(outer.reason, name);
+  const early = outer === undefined ? undefined : cancelReasonOf(outer);
+  if (early !== undefined) throw fromParent(early, name);
   const clock = options?.clock ?? realClock;
   const scope = new Scope(outer, name);
+  // The new forms hand `fn` a scope context (scope-context.ts), the old ones the bare signal.
+  const ctx = context?.(scope.controller.signal);
+  let state: TaskState = "rejected";
   let timer: TimerHandle | undefined;
   if (ms !== Infinity && ms !== 0) {
     timer = clock.setTimer(ms, () => {
@@ -97,7 +117,7 @@ async function runScope<T>(
     });
   }
   try {
-    const result = fn(scope.controller.signal);
+    const result = (fn as (arg: unknown) => T | PromiseLike<T>)(ctx ?? scope.controller.signal);
     if (ms === 0) {
       // Due on entry: cancelled as soon as `fn` has started (its listeners are in place), before
       // anything it awaits can resume, so its first checkpoint sees it (a 0 ms timer would race
@@ -106,10 +126,13 @@ async function runScope<T>(
       scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
       scope.cancel(scope.deadline);
     }
-    return await result;
+    const value = await result;
+    state = "fulfilled";
+    return value;
   } catch (err) {
     const reason = scope.reason;
     if (reason !== undefined && isOwn(err, reason)) {
+      state = "cancelled";
       // The outer signal aborted (first, or after the deadline): the outermost cancelled scope
       // catches, as in trio, so the outer cancellation passes through, always in the same form.
       if (scope.outerReason !== undefined) throw scope.outerReason;
@@ -120,6 +143,7 @@ async function runScope<T>(
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
     scope.close();
+    if (ctx !== undefined) ctx.state = state;
   }
 }
 
@@ -171,12 +195,17 @@ function deadlineScope<T>(
  * if (fresh === undefined) usePrevious();
  * ```
  */
+/** @deprecated Write `moveOnAfter(task, ms, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
+export function moveOnAfter<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ScopeOptions): Promise<T | undefined>;
 export function moveOnAfter<T>(
+  parent: Cancellable,
   ms: number,
-  fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  options?: ScopeOptions,
-): Promise<T | undefined> {
-  return deadlineScope(MOVE_ON, ms, fn, options);
+  fn: (scope: ScopeContext) => T | PromiseLike<T>,
+  options?: ParentScopeOptions,
+): Promise<T | undefined>;
+export function moveOnAfter<T>(first: unknown, ...rest: unknown[]): Promise<T | undefined> {
+  if (isParentForm(first, rest[0])) return parentScope<T>(MOVE_ON, first, rest[0], rest[1], rest[2]);
+  return deadlineScope(MOVE_ON, first as number, rest[0] as (signal: AbortSignal) => T, rest[1] as ScopeOptions | undefined);
 }
 
 /**
@@ -194,8 +223,17 @@ export function moveOnAfter<T>(
  * const user = await failAfter(5_000, (signal) => fetchUser(id, signal), { signal: task.signal });
  * ```
  */
-export function failAfter<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ScopeOptions): Promise<T> {
-  return deadlineScope(FAIL, ms, fn, options) as Promise<T>;
+/** @deprecated Write `failAfter(task, ms, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
+export function failAfter<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ScopeOptions): Promise<T>;
+export function failAfter<T>(
+  parent: Cancellable,
+  ms: number,
+  fn: (scope: ScopeContext) => T | PromiseLike<T>,
+  options?: ParentScopeOptions,
+): Promise<T>;
+export function failAfter<T>(first: unknown, ...rest: unknown[]): Promise<T> {
+  if (isParentForm(first, rest[0])) return parentScope<T>(FAIL, first, rest[0], rest[1], rest[2]) as Promise<T>;
+  return deadlineScope(FAIL, first as number, rest[0] as (signal: AbortSignal) => T, rest[1] as ScopeOptions | undefined) as Promise<T>;
 }
 
 /**
@@ -208,10 +246,29 @@ export function failAfter<T>(ms: number, fn: (signal: AbortSignal) => T | Promis
  * finally { await shield((signal) => db.flush({ signal }), { timeout: 2_000 }) }
  * ```
  */
+/** @deprecated Write `shield(task, (scope) => ...)`: the parent comes first and the scope sits under it (api-cancellation-source.md). */
+export function shield<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: { timeout?: number; clock?: Clock; name?: string }): Promise<T>;
 export function shield<T>(
-  fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  parent: Cancellable,
+  fn: (scope: ScopeContext) => T | PromiseLike<T>,
   options?: { timeout?: number; clock?: Clock; name?: string },
-): Promise<T> {
+): Promise<T>;
+export function shield<T>(first: unknown, second?: unknown, third?: unknown): Promise<T> {
+  if (typeof first === "function" || typeof second !== "function") return shieldOld(first as (signal: AbortSignal) => T, second as ShieldOptions | undefined);
+  const parent = checkParent("parent", first);
+  const options = third as ShieldOptions | undefined;
+  checkOptions("options", options);
+  const timeout = checkOptionalDuration("timeout", options?.timeout);
+  checkFunction("fn", second);
+  checkNameAndClock(options);
+  const clock = options?.clock ?? clockOf(parent) ?? realClock;
+  // Shielded: the parent's cancellation is not followed; the parent only places the scope in the tree.
+  return runScope(FAIL, timeout, second as (signal: AbortSignal) => T, undefined, { ...options, clock }, contextFor(parent, options?.name, clock)) as Promise<T>;
+}
+
+type ShieldOptions = { timeout?: number; clock?: Clock; name?: string };
+
+function shieldOld<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: ShieldOptions): Promise<T> {
   checkOptions("options", options);
   const timeout = checkOptionalDuration("timeout", options?.timeout);
   checkFunction("fn", fn);
@@ -231,14 +288,56 @@ const yieldTurn: (resume: () => void) => void =
  * for (const row of rows) { transform(row); if (++i % 1000 === 0) await checkpoint(signal) }
  * ```
  */
-export function checkpoint(signal: AbortSignal): Promise<void> {
+export function checkpoint(source: Cancellable): Promise<void> {
   // Bad input throws synchronously, as everywhere else; cancellation is a rejection.
-  checkSignal("signal", signal);
-  return yieldThenCheck(signal);
+  if (isAbortSignal(source)) return yieldThenCheck(source);
+  // An AbortController has a `signal`, but passing the controller is a slip for its signal (and
+  // was refused before checkpoint() took any Cancellable): refused as not a signal.
+  if (!isCancellable(source) || (typeof AbortController === "function" && source instanceof AbortController)) checkSignal("signal", source);
+  return yieldThenCheckSource(source);
+}
+
+async function yieldThenCheckSource(source: Cancellable): Promise<void> {
+  let reason = cancelReasonOf(source);
+  if (reason !== undefined) throw reason;
+  await new Promise<void>(yieldTurn);
+  reason = cancelReasonOf(source);
+  if (reason !== undefined) throw reason;
 }
 
 async function yieldThenCheck(signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   await new Promise<void>(yieldTurn);
   signal.throwIfAborted();
+}
+
+// ===== Scopes opened from a parent: moveOnAfter(task, ms, fn), failAfter(task, ...), shield(task, ...) =====
+
+/** Options of the scopes opened from a parent: {@link ScopeOptions} without `signal` (the parent is the first argument). */
+export type ParentScopeOptions = Omit<ScopeOptions, "signal">;
+
+/**
+ * The new forms start with a parent, the old ones with `ms`. Anything else is read as the form its
+ * second argument fits, so a bad first argument is named as what the caller meant.
+ */
+function isParentForm(first: unknown, second: unknown): boolean {
+  return isCancellable(first) || (typeof first !== "number" && typeof second === "number");
+}
+
+function contextFor(parent: Cancellable, name: string | undefined, clock: Clock): (signal: AbortSignal) => ScopeContextImpl {
+  return (signal) => new ScopeContextImpl(signal, name ?? "scope", clock, taskOf(parent), ownerOf(parent));
+}
+
+function parentScope<T>(mode: number, first: unknown, ms: unknown, fn: unknown, options: unknown): Promise<T | undefined> {
+  const parent = checkParent("parent", first);
+  checkDuration("ms", ms);
+  checkFunction("fn", fn);
+  checkOptions("options", options);
+  const opts = options as ScopeOptions | undefined;
+  if (opts?.signal !== undefined) throw invalid("signal", "left out (the parent, the first argument, cancels the scope)", opts.signal);
+  if (opts?.shield !== undefined) checkBoolean("shield", opts.shield);
+  checkNameAndClock(opts);
+  const clock = opts?.clock ?? clockOf(parent) ?? realClock;
+  const outer = opts?.shield === true ? undefined : parent;
+  return runScope(mode, ms as number, fn as (signal: AbortSignal) => T, outer, { ...opts, clock }, contextFor(parent, opts?.name, clock));
 }

@@ -48,7 +48,10 @@ import {
   type TaskOwner,
   type TreeNode,
 } from "./internal/task-impl.js";
-import { checkChoice, checkClock, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
+import { checkParent, linkParent, type ParentLink } from "./internal/parent.js";
+import { noticeUnlinked } from "./internal/unlinked.js";
+import { cancelReasonOf, isAbortSignal, type Cancellable } from "./on-cancel.js";
+import { checkChoice, checkClock, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString, invalid } from "./internal/validate.js";
 import type { StartContext, Task, TaskContext } from "./task.js";
 
 // ===== Public types =====
@@ -98,11 +101,17 @@ export interface Nursery {
    */
   spawn<T>(fn: (task: TaskContext) => T | PromiseLike<T>, options?: { name?: string }): Task<T>;
   /**
-   * Starts `fn` as a child task and resolves once it calls `task.started(value)`, with that value.
-   * A failure before `started()` rejects `start()` and does not fail the nursery; returning without
-   * `started()` rejects with `StartError` (`ERR_NOT_STARTED`).
+   * @deprecated Write `n.start(task, fn)`: the caller comes first (api-cancellation-source.md).
+   * Without a caller the task follows only this nursery.
    */
   start<T = void>(fn: (task: StartContext<T>) => unknown, options?: StartOptions): Promise<T>;
+  /**
+   * Starts `fn` as a child task and resolves once it calls `task.started(value)`, with that value.
+   * A failure before `started()` rejects `start()` and does not fail the nursery; returning without
+   * `started()` rejects with `StartError` (`ERR_NOT_STARTED`). Until `started()` the task also
+   * follows `caller` (the task awaiting `start()`): its cancellation cancels the task and rejects `start()`.
+   */
+  start<T = void>(caller: Cancellable, fn: (task: StartContext<T>) => unknown, options?: Omit<StartOptions, "signal">): Promise<T>;
   /** Cancels the nursery: it then resolves (with the body's value, or `undefined`). Sync, idempotent, never throws. */
   cancel(reason?: unknown): void;
   /** True once any cancellation trigger fired. */
@@ -162,7 +171,10 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
 
   // ===== Construction and outside cancellation =====
 
-  constructor(options: NurseryOptions | undefined) {
+  /** The link to the first argument of `nursery(parent, body)` (internal/parent.ts). */
+  #parentLink: ParentLink | undefined = undefined;
+
+  constructor(options: NurseryOptions | undefined, parent?: Cancellable) {
     checkOptions("options", options);
     const name = options?.name;
     if (name !== undefined) checkString("name", name);
@@ -202,6 +214,10 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     // (a 0 ms timer would race the body's first turn). Test: nursery.test.ts, "regression: a
     // nursery whose timeout is 0 is cancelled at its first checkpoint, every time".
     if (this.#timeout === 0) this.#trigger(this.#deadlineReason(), BY_TIMEOUT);
+    // `nursery(parent, body)`: a task is followed through a cancel hook, with no AbortSignal.
+    if (parent !== undefined) {
+      this.#parentLink = linkParent(this, parent, (reason) => this.#trigger(fromParent(reason, this.name), BY_OUTSIDE));
+    }
   }
 
   #deadlineReason(): CancelledError {
@@ -246,11 +262,21 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     return task;
   }
 
-  start<T = void>(fn: (task: StartContext<T>) => unknown, options?: StartOptions): Promise<T> {
+  start<T = void>(first: unknown, second?: unknown, third?: StartOptions): Promise<T> {
+    // `start(caller, fn, options?)`, or the older `start(fn, { signal })`.
+    const parentForm = typeof first !== "function" && typeof second === "function";
+    const fn = (parentForm ? second : first) as (task: StartContext<T>) => unknown;
+    const options = (parentForm ? third : second) as StartOptions | undefined;
     checkFunction("fn", fn);
     const name = this.#checkSpawn(options);
-    const caller = options?.signal;
-    if (caller !== undefined) {
+    let caller: AbortSignal | TaskImpl<unknown> | undefined = options?.signal;
+    if (parentForm) {
+      const source = checkParent("caller", first);
+      if (options?.signal !== undefined) throw invalid("signal", "left out (the caller, the first argument, is followed)", options.signal);
+      caller = source instanceof TaskImpl ? source : isAbortSignal(source) ? source : source.signal;
+      const reason = cancelReasonOf(source);
+      if (reason !== undefined) return Promise.reject(fromParent(reason, this.name));
+    } else if (caller !== undefined) {
       checkSignal("signal", caller);
       // The same CancelledError whether the caller's signal aborted before or during start().
       if (caller.aborted) return Promise.reject(fromParent(caller.reason, this.name));
@@ -486,9 +512,20 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     }
     this.#parent?.inner?.delete(this);
     this.#parent = undefined;
+    const link = this.#parentLink;
+    this.#parentLink = undefined;
+    link?.unlink();
+    const linked = link?.reason();
     // A cancellation from outside that came after another cause (the timeout, cancel()) still
     // wins over it: the outermost cancelled scope catches, so the caller sees its own reason.
-    const outer = this.#cause === BY_OUTSIDE ? this.#reason : outside?.aborted === true ? fromParent(outside.reason, this.name) : undefined;
+    const outer =
+      this.#cause === BY_OUTSIDE
+        ? this.#reason
+        : outside?.aborted === true
+          ? fromParent(outside.reason, this.name)
+          : linked !== undefined
+            ? fromParent(linked, this.name)
+            : undefined;
     const timedOut = this.#cause === BY_TIMEOUT ? new TimeoutError(this.#timeout, this.name) : undefined;
     const errors = this.#errors;
     let outcome: { ok: boolean; value: unknown };
@@ -558,10 +595,24 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
  * }, { name: "pages", timeout: 5_000 });
  * ```
  */
-export function nursery<T>(body: (n: Nursery) => T | PromiseLike<T>, options?: NurseryOptions): Promise<T> {
-  checkFunction("body", body);
+/**
+ * The form for a nursery under a *foreign* `AbortSignal` (a request's, a framework's): pass it as
+ * `options.signal`. Inside a task, write `nursery(task, body)` instead; with `enableCurrentTask()`
+ * on, an unlinked nursery opened inside a running task is reported once per definition site.
+ */
+export function nursery<T>(body: (n: Nursery) => T | PromiseLike<T>, options?: NurseryOptions): Promise<T>;
+export function nursery<T>(parent: Cancellable, body: (n: Nursery) => T | PromiseLike<T>, options?: NurseryOptions): Promise<T>;
+export function nursery<T>(first: unknown, second?: unknown, third?: NurseryOptions): Promise<T> {
+  if (typeof first !== "function" && typeof second === "function") {
+    const n = new NurseryImpl(third, checkParent("parent", first));
+    n.runBody(second as (n: Nursery) => unknown);
+    return n.completion() as Promise<T>;
+  }
+  checkFunction("body", first);
+  const options = second as NurseryOptions | undefined;
   const n = new NurseryImpl(options);
-  n.runBody(body);
+  if (options?.signal === undefined) noticeUnlinked(first as Function, n.name);
+  n.runBody(first as (n: Nursery) => unknown);
   return n.completion() as Promise<T>;
 }
 

@@ -10,15 +10,19 @@ import {
   CancelledError,
   TimeoutError,
   isCancellation,
+  type ScopeOptions,
 } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { deferred, flush, rejection, settle, sleep, untilAborted } from "./support.js";
 
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
 
+// Typed as the (deprecated) ms-first form: TypeScript cannot call a union of two overloaded
+// functions whose return types differ. Run-time behaviour is what is tested.
+type MsFirstScope = (ms: number, fn: (signal: AbortSignal) => unknown, options?: ScopeOptions) => Promise<unknown>;
 describe.each([
-  ["moveOnAfter", moveOnAfter],
-  ["failAfter", failAfter],
+  ["moveOnAfter", moveOnAfter as MsFirstScope],
+  ["failAfter", failAfter as MsFirstScope],
 ] as const)("%s (shared behaviour)", (_name, scope) => {
   it("resolves with fn's value, clears its timer and removes its listener from the outer signal", async () => {
     const clock = new VirtualClock();
@@ -407,8 +411,8 @@ describe("checkpoint", () => {
 
 describe("cancel scopes at the edges", () => {
   it.each([
-    ["moveOnAfter", moveOnAfter],
-    ["failAfter", failAfter],
+    ["moveOnAfter", moveOnAfter as MsFirstScope],
+    ["failAfter", failAfter as MsFirstScope],
   ] as const)("regression: %s(0) is cancelled at its first checkpoint, every time", async (_, scope) => {
     for (let i = 0; i < 50; i++) {
       const result = await settle(
@@ -428,8 +432,8 @@ describe("cancel scopes at the edges", () => {
   });
 
   it.each([
-    ["moveOnAfter", moveOnAfter],
-    ["failAfter", failAfter],
+    ["moveOnAfter", moveOnAfter as MsFirstScope],
+    ["failAfter", failAfter as MsFirstScope],
   ] as const)(
     "regression: %s rejects an outer abort with the same CancelledError whether or not its deadline fired",
     async (_, scope) => {
@@ -509,8 +513,8 @@ describe("cancel scopes at the edges", () => {
   });
 
   it.each([
-    ["moveOnAfter", moveOnAfter],
-    ["failAfter", failAfter],
+    ["moveOnAfter", moveOnAfter as MsFirstScope],
+    ["failAfter", failAfter as MsFirstScope],
   ] as const)(
     "regression: cancelling 10,000 nested %s scopes settles, each cleanup in order, without RangeError",
     async (_, scope) => {

@@ -329,7 +329,15 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
    * of the caller of `start()` (`StartOptions.signal`). A CancelledError reason is passed on as is,
    * so the caller recognises its own cancellation when `start()` rejects with it.
    */
-  followCaller(signal: AbortSignal): void {
+  followCaller(signal: AbortSignal | TaskImpl<unknown>): void {
+    if (signal instanceof TaskImpl) {
+      // `n.start(task, fn)`: the calling task is hooked directly, creating no AbortSignal.
+      this.stopFollowing = signal.addHook((reason) => {
+        this.unfollowCaller();
+        this.abort(fromParent(reason, this.nursery.name, this.name));
+      });
+      return;
+    }
     const onAbort = (): void => {
       this.unfollowCaller();
       const reason: unknown = signal.reason;
