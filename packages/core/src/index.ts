@@ -1,7 +1,8 @@
 // @nursery/core: the table of contents.
 export { nursery, openNursery, type Nursery, type NurseryOptions, type StartOptions } from "./nursery.js";
-export type { Task, TaskContext, StartContext, TaskState } from "./task.js";
-export { moveOnAfter, failAfter, shield, checkpoint, type ScopeOptions } from "./cancel-scope.js";
+export type { Task, TaskContext, StartContext, TaskState, NotOwnContext } from "./task.js";
+export type { ScopeContext } from "./scope-context.js";
+export { moveOnAfter, failAfter, shield, checkpoint, type ScopeOptions, type ParentScopeOptions } from "./cancel-scope.js";
 export {
   CancelledError,
   TimeoutError,

@@ -14,7 +14,9 @@ import {
   run,
   CancelledError,
   NurseryError,
+  checkpoint,
   type CancelSource,
+  type ScopeContext,
   type Clock,
   type Nursery,
   type StartContext,
@@ -123,5 +125,56 @@ describe("public types", () => {
       onCancel(5, () => {});
     };
     expect(typeof typesOnly).toBe("function");
+  });
+
+  it("issue 17: the parent-first forms type their scope context, start's T and started()'s argument", async () => {
+    await nursery(async (n) => {
+      await n.spawn(async (task) => {
+        expectTypeOf(nursery(task, () => 1)).toEqualTypeOf<Promise<number>>();
+        expectTypeOf(moveOnAfter(task, 10, (scope) => scope.name)).toEqualTypeOf<Promise<string | undefined>>();
+        expectTypeOf(failAfter(task, 10, async () => 1)).toEqualTypeOf<Promise<number>>();
+        expectTypeOf(shield(task, (scope) => scope)).toEqualTypeOf<Promise<ScopeContext>>();
+        expectTypeOf(moveOnAfter(task, 10, (scope) => scope)).resolves.toEqualTypeOf<ScopeContext | undefined>();
+        await moveOnAfter(task, 10, (scope) => {
+          expectTypeOf(scope).toEqualTypeOf<ScopeContext>();
+          expectTypeOf(scope.task).toEqualTypeOf<TaskContext | undefined>();
+          expectTypeOf(scope.clock).toEqualTypeOf<Clock>();
+          // A scope context is itself a parent.
+          return nursery(scope, () => "nested");
+        });
+        // The old forms keep their signal argument.
+        await moveOnAfter(10, (signal) => expectTypeOf(signal).toEqualTypeOf<AbortSignal>());
+        await checkpoint(task);
+        // @ts-expect-error a number is not a parent
+        expect(() => nursery(5, () => 1)).toThrow(TypeError);
+        // @ts-expect-error the parent-first form takes no `signal` option: the parent is the signal
+        await moveOnAfter(task, 10, () => 1, { signal: task.signal }).catch(() => undefined);
+
+        // start(): T from the type argument or from an annotated parameter; started() needs a value
+        // unless T admits undefined.
+        expectTypeOf(n.start<number>(task, (t) => t.started(1))).toEqualTypeOf<Promise<number>>();
+        expectTypeOf(n.start(task, (t: StartContext<URL>) => t.started(new URL("http://x")))).toEqualTypeOf<Promise<URL>>();
+        expectTypeOf(n.start(task, (t) => t.started())).toEqualTypeOf<Promise<void>>();
+        expectTypeOf(n.start<number | undefined>(task, (t) => t.started())).toEqualTypeOf<Promise<number | undefined>>();
+        await n.start<number>(task, (t) => {
+          // @ts-expect-error start<number>() must be given a number: started() alone would resolve undefined
+          t.started();
+        }).catch(() => undefined);
+      });
+    });
+  });
+
+  it("issue 17: returning a task's own context from run()'s main is a type error; Task has catch and finally", () => {
+    const typesOnly = (): void => {
+      // @ts-expect-error main may not return its own context: it would wait for itself forever
+      void run(async (t) => t);
+      // @ts-expect-error also when returned synchronously
+      void run((t) => t);
+      void run(async (t) => ({ task: t }));
+      void run(async () => JSON.parse("1") as unknown);
+    };
+    expect(typeof typesOnly).toBe("function");
+    expectTypeOf<ReturnType<Task<number>["catch"]>>().toExtend<Promise<unknown>>();
+    expectTypeOf<Task<number>["finally"]>().returns.toEqualTypeOf<Promise<number>>();
   });
 });

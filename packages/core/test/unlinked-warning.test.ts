@@ -1,0 +1,42 @@
+// Issue 17: an unlinked nursery opened inside a running task is reported once per definition site
+// when currentTask() is on (docs/design/decisions/core-structural-nesting.md).
+import { afterEach, describe, expect, it, jest } from "@jest/globals";
+import { enableCurrentTask, nursery, type TaskContext } from "@nursery/core";
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe("the unlinked-nursery warning", () => {
+  it("names the nursery, the task and both definition sites, once per definition site", async () => {
+    enableCurrentTask();
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const openUnlinked = (): Promise<number> => nursery(() => 1, { name: "lookups" });
+    await nursery(async (n) => {
+      await n.spawn(async function handler() {
+        await openUnlinked();
+        await openUnlinked();
+      });
+    });
+    expect(warn).toHaveBeenCalledTimes(1);
+    const message = String(warn.mock.calls[0]?.[0]);
+    // Definition sites come from the inspector, which cannot see functions in jest's vm context;
+    // in a plain Node process each name is followed by "(defined at file:line:col)".
+    expect(message).toMatch(/nursery "lookups"( \(defined at [^)]+\))? was opened inside task "handler"( \(defined at [^)]+\))? without a parent/);
+    expect(message).toContain("nursery(task, body)");
+  });
+
+  it("stays silent for a nursery opened with its task, with a foreign signal, or outside any task", async () => {
+    enableCurrentTask();
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const controller = new AbortController();
+    await nursery(() => 0);
+    await nursery(async (n) => {
+      await n.spawn(async (task: TaskContext) => {
+        await nursery(task, () => 1);
+        await nursery(() => 2, { signal: controller.signal });
+      });
+    });
+    expect(warn).not.toHaveBeenCalled();
+  });
+});
