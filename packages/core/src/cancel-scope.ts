@@ -299,10 +299,11 @@ export function checkpoint(source: Cancellable): Promise<void> {
 
 async function yieldThenCheckSource(source: Cancellable): Promise<void> {
   let reason = cancelReasonOf(source);
-  if (reason !== undefined) throw reason;
+  // The reason itself, as signal.throwIfAborted() throws it: for a task, its CancelledError.
+  if (reason !== undefined) throw reason as Error;
   await new Promise<void>(yieldTurn);
   reason = cancelReasonOf(source);
-  if (reason !== undefined) throw reason;
+  if (reason !== undefined) throw reason as Error;
 }
 
 async function yieldThenCheck(signal: AbortSignal): Promise<void> {

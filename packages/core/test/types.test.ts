@@ -148,7 +148,7 @@ describe("public types", () => {
         // @ts-expect-error a number is not a parent
         expect(() => nursery(5, () => 1)).toThrow(TypeError);
         // @ts-expect-error the parent-first form takes no `signal` option: the parent is the signal
-        await moveOnAfter(task, 10, () => 1, { signal: task.signal }).catch(() => undefined);
+        expect(() => moveOnAfter(task, 10, () => 1, { signal: task.signal })).toThrow(TypeError);
 
         // start(): T from the type argument or from an annotated parameter; started() needs a value
         // unless T admits undefined.
