@@ -2,4 +2,4 @@
 // @nursery/core/testing (`VirtualClock`); pass it as the `clock` option or through a nursery.
 export { sleep, type SleepOptions } from "./sleep.js";
 export { interval, type Tick, type IntervalIterator } from "./interval.js";
-export { timeout, deadline, type TimeoutOptions, type MoveOnOptions } from "./timeout.js";
+export { timeout, deadline, type TimeoutOptions, type MoveOnOptions, type ParentTimeoutOptions } from "./timeout.js";

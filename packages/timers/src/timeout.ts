@@ -2,7 +2,8 @@
 // `moveOnAfter` (`onTimeout: "move-on"`). They add no deadline logic of their own: `deadline` only
 // turns an instant on the clock into a delay. Every rule of those scopes (a scope catches only its
 // own deadline, an outer cancellation passes through, `shield`) therefore holds here unchanged.
-import { failAfter, moveOnAfter, realClock, type ScopeOptions } from "@nursery/core";
+import { failAfter, moveOnAfter, realClock, type Cancellable, type ScopeContext, type ScopeOptions } from "@nursery/core";
+import { sourceOf } from "./internal/source.js";
 import { checkOneOf, checkOptionalClock, checkOptions, invalidArgument } from "@nursery/core/adapter";
 
 /** Options of {@link timeout} and {@link deadline}: core's scope options plus `onTimeout`. */
@@ -21,6 +22,17 @@ export interface MoveOnOptions extends TimeoutOptions {
 
 // The public signatures spell this type out, so the reference shows it; `scope` uses the alias.
 type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
+
+/** Options of the parent-first forms: {@link TimeoutOptions} without `signal` (the parent cancels). */
+export type ParentTimeoutOptions = Omit<TimeoutOptions, "signal">;
+
+function parentScope<T>(parent: Cancellable, ms: number, fn: (scope: ScopeContext) => T | PromiseLike<T>, options: ParentTimeoutOptions | undefined): Promise<T | undefined> {
+  checkOptions("options", options);
+  const onTimeout = options?.onTimeout === undefined ? "fail" : checkOneOf("onTimeout", options.onTimeout, ["fail", "move-on"]);
+  const rest: Omit<ParentTimeoutOptions, "onTimeout"> = { ...options };
+  delete (rest as TimeoutOptions).onTimeout;
+  return onTimeout === "fail" ? failAfter(parent, ms, fn, rest) : moveOnAfter(parent, ms, fn, rest);
+}
 
 function scope<T>(ms: number, fn: Work<T>, options: TimeoutOptions | undefined): Promise<T | undefined> {
   const onTimeout = options?.onTimeout === undefined ? "fail" : checkOneOf("onTimeout", options.onTimeout, ["fail", "move-on"]);
@@ -65,11 +77,25 @@ function checkInstant(name: string, value: unknown): number {
  * });
  * ```
  */
+export function timeout<T>(parent: Cancellable, ms: number, fn: (scope: ScopeContext) => T | PromiseLike<T>, options: ParentTimeoutOptions & { onTimeout: "move-on" }): Promise<T | undefined>;
+export function timeout<T>(parent: Cancellable, ms: number, fn: (scope: ScopeContext) => T | PromiseLike<T>, options?: ParentTimeoutOptions): Promise<T>;
+/** @deprecated Write `timeout(task, ms, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
 export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options: MoveOnOptions): Promise<T | undefined>;
+/** @deprecated Write `timeout(task, ms, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
 export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T>;
-export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T | undefined> {
+export function timeout<T>(first: unknown, second: unknown, third?: unknown, fourth?: unknown): Promise<T | undefined> {
+  if (isParentForm(first, second)) {
+    sourceOf(first);
+    return parentScope(first as Cancellable, second as number, third as (scope: ScopeContext) => T, fourth as ParentTimeoutOptions | undefined);
+  }
+  const options = third as TimeoutOptions | undefined;
   checkOptions("options", options);
-  return scope(ms, fn, options);
+  return scope(first as number, second as Work<T>, options);
+}
+
+/** The parent-first forms start with an object; the old ones with a number (`ms` or `at`). */
+function isParentForm(first: unknown, second: unknown): boolean {
+  return typeof first === "object" && first !== null && typeof second === "number";
 }
 
 /**
@@ -90,9 +116,25 @@ export function timeout<T>(ms: number, fn: (signal: AbortSignal) => T | PromiseL
  * const profile = await deadline(at, (signal) => loadProfile(token, signal), task);
  * ```
  */
+export function deadline<T>(parent: Cancellable, at: number, fn: (scope: ScopeContext) => T | PromiseLike<T>, options: ParentTimeoutOptions & { onTimeout: "move-on" }): Promise<T | undefined>;
+export function deadline<T>(parent: Cancellable, at: number, fn: (scope: ScopeContext) => T | PromiseLike<T>, options?: ParentTimeoutOptions): Promise<T>;
+/** @deprecated Write `deadline(task, at, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
 export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options: MoveOnOptions): Promise<T | undefined>;
+/** @deprecated Write `deadline(task, at, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
 export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T>;
-export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T | undefined> {
+export function deadline<T>(first: unknown, second: unknown, third?: unknown, fourth?: unknown): Promise<T | undefined> {
+  if (isParentForm(first, second)) {
+    const parentClock = sourceOf(first).clock;
+    const at = checkInstant("at", second);
+    const options = fourth as ParentTimeoutOptions | undefined;
+    checkOptions("options", options);
+    const clock = checkOptionalClock("clock", options?.clock) ?? parentClock ?? realClock;
+    return parentScope(first as Cancellable, Math.max(0, at - clock.now()), third as (scope: ScopeContext) => T, options);
+  }
+  return deadlineOld(first as number, second as Work<T>, third as TimeoutOptions | undefined);
+}
+
+function deadlineOld<T>(at: number, fn: Work<T>, options?: TimeoutOptions): Promise<T | undefined> {
   checkInstant("at", at);
   checkOptions("options", options);
   const clock = checkOptionalClock("clock", options?.clock) ?? realClock;

@@ -1,9 +1,9 @@
 // The cancellation-source-first forms (docs/design/decisions/api-cancellation-source.md).
 import { describe, expect, it } from "@jest/globals";
 import { getEventListeners } from "node:events";
-import { CancelledError, nursery } from "@nursery/core";
+import { CancelledError, TimeoutError, nursery, type ScopeContext } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
-import { interval, sleep } from "@nursery/timers";
+import { deadline, interval, sleep, timeout } from "@nursery/timers";
 
 describe("sleep(source, ms)", () => {
   it("waits on the task's clock when given the task, creating no AbortSignal", async () => {
@@ -90,5 +90,55 @@ describe("interval(source, ms)", () => {
     expect(() => interval(new AbortController().signal, 0)).toThrow(
       new TypeError("Expected `ms` to be a finite number > 0, got `0` (number)"),
     );
+  });
+});
+
+describe("timeout(task, ms, fn) and deadline(task, at, fn)", () => {
+  it("hand fn a scope context on the task's clock, whose sleeps the deadline cancels", async () => {
+    const clock = new VirtualClock();
+    const outcomes: unknown[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        outcomes.push(await timeout(task, 100, (scope) => sleep(scope, 50).then(() => "in time")));
+        outcomes.push(await timeout(task, 100, (scope) => sleep(scope, 500), { onTimeout: "move-on" }));
+        outcomes.push(await deadline(task, task.clock.now() + 100, (scope) => sleep(scope, 500)).catch((e: unknown) => e));
+      });
+      for (let i = 0; i < 3; i++) await clock.advance(100);
+    }, { clock });
+    expect(outcomes[0]).toBe("in time");
+    expect(outcomes[1]).toBeUndefined();
+    expect(outcomes[2]).toBeInstanceOf(TimeoutError);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("rejects with the task's cancellation, not a TimeoutError, when the task is cancelled", async () => {
+    const clock = new VirtualClock();
+    let seen: unknown;
+    let scopeSeen: ScopeContext | undefined;
+    await nursery(async (n) => {
+      const t = n.spawn(async (task) => {
+        try {
+          await timeout(task, 1_000, (scope) => {
+            scopeSeen = scope;
+            return sleep(scope, 5_000);
+          });
+        } catch (err) {
+          seen = err;
+          throw err;
+        }
+      });
+      await clock.advance(10);
+      t.cancel();
+    }, { clock });
+    expect(seen).toBeInstanceOf(CancelledError);
+    expect(scopeSeen?.state).toBe("cancelled");
+  });
+
+  it("throws the house TypeError for a bad onTimeout and a NaN instant", () => {
+    const signal = new AbortController().signal;
+    expect(() => timeout(signal, 1, () => 1, { onTimeout: "later" as never })).toThrow(
+      new TypeError('Expected `onTimeout` to be "fail" or "move-on", got `"later"` (string)'),
+    );
+    expect(() => deadline(signal, NaN, () => 1)).toThrow(TypeError);
   });
 });
