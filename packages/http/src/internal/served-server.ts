@@ -158,9 +158,15 @@ export class ServedServer {
     }) as Listener);
   }
 
-  /** Removes every listener serve() added and gives the "request" event back; clears the budget timer. */
+  /**
+   * Ends the server's lifetime: clears the budget timer, destroys the sockets still open (by now
+   * none carries a request task: idle ones, TLS handshakes, upgraded sockets), removes every
+   * listener serve() added and gives the "request" event back.
+   */
   detach(): void {
     if (this.#budgetTimer !== undefined) this.#clock.clearTimer(this.#budgetTimer);
+    this.#server.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy();
     for (const remove of this.#removers.splice(0).reverse()) remove();
   }
 
