@@ -2,3 +2,4 @@
 export { serve, type HttpServer } from "./serve.js";
 export { requestTask } from "./request-task.js";
 export type { RequestHandler, RequestErrorContext, ServeOptions, ShutdownPhase } from "./options.js";
+export { webHandler, type WebHandler } from "./web.js";

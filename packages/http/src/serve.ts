@@ -34,9 +34,9 @@ function configOf(server: Server, options: ServeOptions | undefined): ServeConfi
     handler,
     readiness: checkPath("readiness", options?.readiness),
     liveness: checkPath("liveness", options?.liveness),
-    drainDelay: checkDuration("drainDelay", options?.drainDelay ?? 0),
-    grace: checkDuration("grace", options?.grace ?? 5000),
-    cleanupTimeout: checkDuration("cleanupTimeout", options?.cleanupTimeout ?? 1000),
+    drainDelay: checkDuration("drainDelay", options?.drainDelay === undefined ? 0 : options.drainDelay),
+    grace: checkDuration("grace", options?.grace === undefined ? 5000 : options.grace),
+    cleanupTimeout: checkDuration("cleanupTimeout", options?.cleanupTimeout === undefined ? 1000 : options.cleanupTimeout),
     onError: checkOptionalFunction("onError", options?.onError),
     onShutdown: checkOptionalFunction("onShutdown", options?.onShutdown),
   };
@@ -55,7 +55,7 @@ async function listening(server: Server, task: TaskContext, listen: ServeOptions
     const reason = cancelReasonOf(task);
     if (reason !== undefined) {
       server.close(() => undefined);
-      throw reason;
+      throw reason as Error; // a task's cancellation reason is its CancelledError
     }
     throw err;
   } finally {
@@ -101,7 +101,7 @@ export async function serve(task: TaskContext, server: HttpServer, options?: Ser
   if (!isServer(server)) throw invalid("server", "an http.Server or https.Server", server);
   const config = configOf(server, options);
   const reason = cancelReasonOf(task);
-  if (reason !== undefined) throw reason;
+  if (reason !== undefined) throw reason as Error; // a task's cancellation reason is its CancelledError
   const clock = task.clock ?? realClock;
 
   await listening(server, task, options?.listen);

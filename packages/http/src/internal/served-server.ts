@@ -152,10 +152,10 @@ export class ServedServer {
       this.#closed = true;
       this.#wake?.();
     });
-    this.#listen("error", ((error: unknown) => {
+    this.#listen("error", (error: unknown) => {
       this.#failure ??= { error };
       this.#wake?.();
-    }) as Listener);
+    });
   }
 
   /**
@@ -177,7 +177,7 @@ export class ServedServer {
 
   /** `http://127.0.0.1:8080`, `https://[::1]:8443`, or the pipe's path. */
   url(): string {
-    const address = this.#server.address() as AddressInfo | string | null;
+    const address: AddressInfo | string | null = this.#server.address();
     if (typeof address === "string" || address === null) return String(address);
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const secure = typeof (this.#server as unknown as { setSecureContext?: unknown }).setSecureContext === "function";
@@ -257,7 +257,7 @@ export class ServedServer {
     }
     // A cancelled request ends as cancelled, so diagnostics (and tracing) see it as such.
     const reason = cancelReasonOf(task);
-    if (reason !== undefined) throw reason;
+    if (reason !== undefined) throw reason as Error; // its CancelledError
   }
 
   #failed(error: unknown, task: TaskContext, req: IncomingMessage, res: ServerResponse): void {
