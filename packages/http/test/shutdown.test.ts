@@ -149,6 +149,35 @@ describe("serve shutdown", () => {
     await served.done;
   });
 
+  it("does not cut a large response that has ended but is still being written when the listener closes", async () => {
+    const size = 32 * 1024 * 1024; // more than the loopback socket buffers hold
+    const ended = deferred();
+    const served = await startServing({
+      handler: (req, res) => {
+        res.end(Buffer.alloc(size, 97));
+        ended.resolve();
+      },
+    });
+    const received = deferred<number | string>();
+    const response = deferred<http.IncomingMessage>();
+    const req = http.get(`${served.url}/big`, (res) => {
+      res.pause(); // a slow client: reads nothing until the server closed its listener
+      response.resolve(res);
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => received.resolve(err.code ?? "error"));
+    const res = await response.promise;
+    await ended.promise;
+    served.shutdown();
+    await served.reached("closing");
+    let bytes = 0;
+    res.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    res.on("end", () => received.resolve(bytes));
+    res.on("error", (err: NodeJS.ErrnoException) => received.resolve(err.code ?? "error"));
+    res.resume();
+    expect(await received.promise).toBe(size);
+    await served.done;
+  });
+
   it("cancels the requests still in flight when the grace ends, newest first, and answers them 503", async () => {
     const clock = new VirtualClock();
     const inside = arrivals(3);

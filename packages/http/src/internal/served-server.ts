@@ -12,8 +12,12 @@
 //   until that continuation ran, so no socket is closed under it (the race of a hand-written drain
 //   that closes every connection as soon as the handlers' promises settled).
 // - `#inFlight` holds exactly the responses of running request tasks.
-// - Sockets are closed only when idle (no response in progress on them) before the budget ends;
-//   a busy socket is told `Connection: close` and closed by Node after its response.
+// - Before the budget ends a socket is closed only when no response of a running request task is
+//   on it (`#busy`): idle ones at the close, busy ones once their last response is over (they are
+//   also told `Connection: close` when their response has not started).
+// - The listener is closed with net.Server's close(), not http.Server's: the latter first calls
+//   closeIdleConnections(), which destroys a socket whose response has ended but is still being
+//   written (a large body to a slow client), truncating it (Node 20; shutdown.test.ts, "large").
 // - A handler error is reported once (onError, and the `nursery:http:error` channel) and never
 //   reaches the nursery: one failing request must not cancel the others or stop the server. A
 //   cancellation of the request's own task is never reported and never answered 500.
@@ -34,7 +38,7 @@
 // at the end of the budget like the others.
 import { channel } from "node:diagnostics_channel";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 import { cancelReasonOf, isCancellation, onCancel, type Clock, type Nursery, type Task, type TaskContext, type TimerHandle } from "@nursery/core";
 import type { RequestErrorContext, RequestHandler, ServeOptions, ShutdownPhase } from "../options.js";
 
@@ -114,12 +118,14 @@ export class ServedServer {
   readonly #handler: RequestHandler;
   readonly #prior: Listener[];
   readonly #inFlight = new Set<ServerResponse>();
+  /** Every TCP socket of the server, until it closes (destroyed when the budget ends). */
   readonly #sockets = new Set<Socket>();
+  /** The sockets HTTP runs on (for https: the TLS sockets), each with its running request tasks. */
+  readonly #busy = new Map<Socket, number>();
   readonly #removers: Array<() => void> = [];
   #phase = SERVING;
   #requests: Nursery | undefined = undefined;
   #budgetTimer: TimerHandle | undefined = undefined;
-  #idleClosePending = false;
   #whenEmpty: (() => void) | undefined = undefined;
   #whenClosing: (() => void) | undefined = undefined;
   #closed = false;
@@ -144,10 +150,13 @@ export class ServedServer {
       for (const listener of this.#prior) server.on("request", listener);
     });
     this.#listen("request", this.#onRequest as Listener);
+    const secure = this.#secure();
     this.#listen("connection", ((socket: Socket) => {
       this.#sockets.add(socket);
+      if (!secure) this.#track(socket);
       socket.on("close", () => this.#sockets.delete(socket));
     }) as Listener);
+    if (secure) this.#listen("secureConnection", ((socket: Socket) => this.#track(socket)) as Listener);
     this.#listen("close", () => {
       this.#closed = true;
       this.#wake?.();
@@ -165,9 +174,20 @@ export class ServedServer {
    */
   detach(): void {
     if (this.#budgetTimer !== undefined) this.#clock.clearTimer(this.#budgetTimer);
+    // http.Server's own close(), for what it adds to net's (it stops Node's connection checker).
+    this.#server.close(() => undefined);
     this.#server.closeAllConnections();
     for (const socket of this.#sockets) socket.destroy();
     for (const remove of this.#removers.splice(0).reverse()) remove();
+  }
+
+  #track(socket: Socket): void {
+    this.#busy.set(socket, 0);
+    socket.on("close", () => this.#busy.delete(socket));
+  }
+
+  #secure(): boolean {
+    return typeof (this.#server as unknown as { setSecureContext?: unknown }).setSecureContext === "function";
   }
 
   #listen(event: string, listener: Listener): void {
@@ -180,8 +200,7 @@ export class ServedServer {
     const address: AddressInfo | string | null = this.#server.address();
     if (typeof address === "string" || address === null) return String(address);
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    const secure = typeof (this.#server as unknown as { setSecureContext?: unknown }).setSecureContext === "function";
-    return `${secure ? "https" : "http"}://${host}:${address.port}`;
+    return `${this.#secure() ? "https" : "http"}://${host}:${address.port}`;
   }
 
   // ===== Requests =====
@@ -229,6 +248,7 @@ export class ServedServer {
   async #runRequest(task: TaskContext, handle: { task?: Task<void> }, req: IncomingMessage, res: ServerResponse): Promise<void> {
     tasks.set(req, task);
     const socket = req.socket;
+    this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
     this.#inFlight.add(res);
     if (this.#phase >= CLOSING && !res.headersSent) res.setHeader("connection", "close");
     let closed!: () => void;
@@ -250,8 +270,10 @@ export class ServedServer {
     } finally {
       res.removeListener("close", onClose);
       this.#inFlight.delete(res);
+      const busy = (this.#busy.get(socket) ?? 1) - 1;
+      if (this.#busy.has(socket)) this.#busy.set(socket, busy);
       if (this.#phase >= CLOSING) {
-        if (!socket.destroyed) this.#closeIdleSoon();
+        if (busy === 0 && !socket.destroyed) socket.end();
         if (this.#inFlight.size === 0) this.#whenEmpty?.();
       }
     }
@@ -274,15 +296,6 @@ export class ServedServer {
     else res.destroy();
   }
 
-  #closeIdleSoon(): void {
-    if (this.#idleClosePending) return;
-    this.#idleClosePending = true;
-    setImmediate(() => {
-      this.#idleClosePending = false;
-      this.#server.closeIdleConnections();
-    });
-  }
-
   // ===== Shutdown =====
 
   /**
@@ -302,10 +315,11 @@ export class ServedServer {
     this.#enter(DRAINING, "draining");
     if (drainDelay > 0 && this.#server.listening && this.#failure === undefined) await this.#delay(drainDelay);
 
-    this.#server.close(() => undefined); // the callback takes ERR_SERVER_NOT_RUNNING when already closed
+    // The callback takes ERR_SERVER_NOT_RUNNING when the server is already closed.
+    NetServer.prototype.close.call(this.#server, () => undefined);
     this.#enter(CLOSING, "closing");
     for (const res of this.#inFlight) if (!res.headersSent) res.setHeader("connection", "close");
-    this.#server.closeIdleConnections();
+    for (const [socket, busy] of this.#busy) if (busy === 0) socket.end();
     this.#whenClosing?.();
 
     if (this.#inFlight.size > 0) {

@@ -1,0 +1,180 @@
+// HTTP benchmark of @nursery/http, in one run, each server in a fresh process (bench/http/server.mjs):
+//   1. throughput: requests/s through serve() against bare node:http with the same handler, under
+//      autocannon (50 connections, keep-alive); rounds alternate the two; goal >= 0.9x.
+//   2. drain: N keep-alive clients each with a request in flight (held 500 ms) at SIGTERM, then
+//      sending again on their connection until told `Connection: close` or cut off; the same with
+//      serve(), http-terminator, close-with-grace + server.close(), and bare node:http. Counts what
+//      the clients saw and the drain time (SIGTERM -> process exit).
+// Usage: node bench/http.mjs [--quick] [--only throughput|drain] [--out file.json]
+// Imports the built packages: run `npx tsc -b` first. Bounded: ~2 min full, ~20 s --quick.
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const SERVER = fileURLToPath(new URL("./http/server.mjs", import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const out = args.includes("--out") ? args[args.indexOf("--out") + 1] : undefined;
+const P = quick
+  ? { rounds: 1, seconds: 2, warmup: 1, connections: 50, inFlight: 200 }
+  : { rounds: 3, seconds: 5, warmup: 1, connections: 50, inFlight: 1000 };
+
+/** Starts a server process and resolves with it and its port once it listens. */
+function startServer(impl, mode, params = {}) {
+  const child = spawn(process.execPath, [SERVER, impl, mode, JSON.stringify(params)], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const lines = [];
+  const waiters = [];
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdout.on("data", (d) => {
+    stdout += d;
+    for (const line of d.split("\n")) if (line) lines.push(line);
+    for (const w of waiters.splice(0)) w();
+  });
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
+  const waitFor = (prefix) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${impl}: no "${prefix}" line within 20 s\n${stdout}\n${stderr}`)), 20_000);
+      const check = () => {
+        const line = lines.find((l) => l.startsWith(prefix));
+        if (line !== undefined) {
+          clearTimeout(timer);
+          resolve(line);
+        } else waiters.push(check);
+      };
+      check();
+      exited.then(() => reject(new Error(`${impl}: exited before "${prefix}"\n${stdout}\n${stderr}`)));
+    });
+  return { child, exited, waitFor, output: () => ({ stdout, stderr }) };
+}
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmt = (n, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+// ===== 1. throughput =====
+
+async function throughput() {
+  const samples = { bare: [], nursery: [] };
+  for (let round = 0; round < P.rounds; round++) {
+    for (const impl of round % 2 === 0 ? ["bare", "nursery"] : ["nursery", "bare"]) {
+      const server = startServer(impl, "throughput");
+      const port = Number((await server.waitFor("listening ")).split(" ")[1]);
+      const url = `http://127.0.0.1:${port}/`;
+      await autocannon({ url, connections: P.connections, duration: P.warmup });
+      const result = await autocannon({ url, connections: P.connections, duration: P.seconds });
+      if (result.errors > 0 || result.non2xx > 0) throw new Error(`${impl}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+      samples[impl].push({ rps: result.requests.average, p99: result.latency.p99 });
+      server.child.kill("SIGKILL");
+      await server.exited;
+    }
+  }
+  const row = (impl) => ({
+    impl,
+    rps: median(samples[impl].map((s) => s.rps)),
+    min: Math.min(...samples[impl].map((s) => s.rps)),
+    max: Math.max(...samples[impl].map((s) => s.rps)),
+    p99: median(samples[impl].map((s) => s.p99)),
+  });
+  const bare = row("bare");
+  const nursery = row("nursery");
+  return { params: P, rows: [bare, nursery], ratio: nursery.rps / bare.rps, samples };
+}
+
+// ===== 2. drain =====
+
+async function drain(impl) {
+  const server = startServer(impl, "drain", { inFlight: P.inFlight, holdMs: 500 });
+  const port = Number((await server.waitFor("listening ")).split(" ")[1]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const counts = { firstOk: 0, firstDropped: 0, firstOther: 0, laterOk: 0, later503: 0, refused: 0, laterDropped: 0 };
+  let serverGone = false;
+  const once = () =>
+    new Promise((resolve) => {
+      const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode, close: res.headers.connection === "close" }));
+        res.on("error", (err) => resolve({ error: err.code ?? err.message }));
+      });
+      req.on("error", (err) => resolve({ error: err.code ?? err.message }));
+    });
+  const client = async () => {
+    const first = await once();
+    if (first.status === 200) counts.firstOk++;
+    else if ("error" in first && first.error !== "ECONNREFUSED") counts.firstDropped++;
+    else counts.firstOther++;
+    let last = first;
+    // A keep-alive client goes on on its connection until told to close or cut off.
+    while (!("error" in last) && !last.close && !serverGone) {
+      last = await once();
+      if (last.status === 200) counts.laterOk++;
+      else if (last.status === 503) counts.later503++;
+      else if (last.error === "ECONNREFUSED") counts.refused++;
+      else counts.laterDropped++;
+    }
+  };
+  const clients = Array.from({ length: P.inFlight }, client);
+  await server.waitFor("ready");
+  const sent = performance.now();
+  server.child.kill("SIGTERM");
+  const exit = await server.exited;
+  serverGone = true;
+  await Promise.all(clients);
+  agent.destroy();
+  return { impl, drainMs: exit.at - sent, exit: exit.code ?? exit.signal, ...counts };
+}
+
+// ===== report =====
+
+const report = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, date: new Date().toISOString(), quick };
+const lines = [`http bench, ${quick ? "quick" : "full"} mode; node ${process.version} on ${report.cpus} CPUs (${report.cpu}); ${report.date}`];
+
+if (only === undefined || only === "throughput") {
+  const t = await throughput();
+  report.throughput = t;
+  lines.push(
+    "",
+    `1. requests/s, same handler, autocannon ${P.connections} connections x ${P.seconds} s, median [min - max] of ${P.rounds} fresh processes`,
+    "   server                      req/s                        p99 (ms)  x bare",
+    ...t.rows.map(
+      (r) =>
+        `   ${(r.impl === "bare" ? "bare node:http" : "@nursery/http serve()").padEnd(27)} ${`${fmt(r.rps)} [${fmt(r.min)} - ${fmt(r.max)}]`.padEnd(28)} ${String(r.p99).padEnd(9)} ${(r.rps / t.rows[0].rps).toFixed(2)}`,
+    ),
+    `   goal >= 0.90x: ${t.ratio >= 0.9 ? "met" : "NOT met"} (${t.ratio.toFixed(2)}x)`,
+  );
+}
+
+if (only === undefined || only === "drain") {
+  const rows = [];
+  for (const impl of ["nursery", "http-terminator", "close-with-grace", "bare"]) rows.push(await drain(impl));
+  report.drain = { params: { inFlight: P.inFlight, holdMs: 500 }, rows };
+  const name = { nursery: "@nursery/http serve()", "http-terminator": "http-terminator", "close-with-grace": "close-with-grace + close()", bare: "bare (no handling)" };
+  lines.push(
+    "",
+    `2. SIGTERM with ${fmt(P.inFlight)} keep-alive requests in flight (each held 500 ms), clients sending again until told Connection: close`,
+    "   server                      in flight: ok / dropped  later: ok / 503 / refused / dropped  drain (ms)  exit",
+    ...rows.map(
+      (r) =>
+        `   ${name[r.impl].padEnd(27)} ${`${r.firstOk} / ${r.firstDropped + r.firstOther}`.padEnd(24)} ${`${r.laterOk} / ${r.later503} / ${r.refused} / ${r.laterDropped}`.padEnd(36)} ${fmt(r.drainMs).padEnd(11)} ${r.exit}`,
+    ),
+  );
+}
+
+const text = lines.join("\n");
+console.log(text);
+if (out !== undefined) {
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2));
+  writeFileSync(out.replace(/\.json$/, "") + ".txt", `${text}\n`);
+}
