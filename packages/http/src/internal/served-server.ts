@@ -45,11 +45,14 @@ import type { RequestErrorContext, RequestHandler, ServeOptions, ShutdownPhase }
 /** Published once for each failed request, with `{ error, task, request }`. */
 export const errorChannel = channel("nursery:http:error");
 
-const tasks = new WeakMap<IncomingMessage, TaskContext>();
+// A request's task is kept on the request under a symbol rather than in a WeakMap: a WeakMap
+// entry per request is an ephemeron, which the garbage collector processes specially.
+const TASK = Symbol("@nursery/http task");
+type Tagged = IncomingMessage & { [TASK]?: TaskContext };
 
 /** The task of a request being served, or undefined. */
 export function taskOf(request: IncomingMessage): TaskContext | undefined {
-  return tasks.get(request);
+  return (request as Tagged)[TASK];
 }
 
 const SERVING = 0;
@@ -244,42 +247,70 @@ export class ServedServer {
     return false;
   }
 
-  /** `handle.task` is the Task that spawn() returned for `task` (set before any await). */
-  async #runRequest(task: TaskContext, handle: { task?: Task<void> }, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    tasks.set(req, task);
+  /**
+   * The request's task function. `handle.task` is the Task that spawn() returned for `task` (set
+   * before anything here runs asynchronously). Written with one promise and no async function:
+   * this is the per-request cost that bench/http.mjs compares with bare node:http.
+   */
+  #runRequest(task: TaskContext, handle: { task?: Task<void> }, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    (req as Tagged)[TASK] = task;
     const socket = req.socket;
     this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
     this.#inFlight.add(res);
     if (this.#phase >= CLOSING && !res.headersSent) res.setHeader("connection", "close");
-    let closed!: () => void;
-    const responseClosed = new Promise<void>((resolve) => (closed = resolve));
-    const onClose = (): void => {
-      // Closed before the response finished: the client left (or the socket was destroyed).
-      if (!res.writableFinished) handle.task?.cancel(CLIENT_CLOSED);
-      closed();
-    };
-    res.on("close", onClose);
-    try {
-      try {
-        await this.#handler(req, res, task);
-      } catch (error) {
+    return new Promise<void>((resolve, reject) => {
+      let handlerDone = false;
+      let responseDone = false;
+      // Runs once the response emitted "close" (its only event of that name) and the handler
+      // settled, so the listener is not removed: that costs more than the rest of the request's
+      // bookkeeping (node:events copies the listener array while it emits).
+      const end = (): void => {
+        this.#release(socket, res);
+        // A cancelled request ends as cancelled, so diagnostics (and tracing) see it as such.
+        const reason = cancelReasonOf(task);
+        if (reason === undefined) resolve();
+        else reject(reason);
+      };
+      const onClose = (): void => {
+        // Closed before the response finished: the client left (or the socket was destroyed).
+        if (!res.writableFinished) handle.task?.cancel(CLIENT_CLOSED);
+        responseDone = true;
+        if (handlerDone) end();
+      };
+      const settled = (): void => {
+        handlerDone = true;
+        if (cancelReasonOf(task) !== undefined) this.#cut(res);
+        if (responseDone) end();
+      };
+      const failed = (error: unknown): void => {
         this.#failed(error, task, req, res);
+        settled();
+      };
+      res.on("close", onClose);
+      let result: unknown;
+      try {
+        result = this.#handler(req, res, task);
+      } catch (error) {
+        failed(error);
+        return;
       }
-      if (cancelReasonOf(task) !== undefined) this.#cut(res);
-      await responseClosed;
-    } finally {
-      res.removeListener("close", onClose);
-      this.#inFlight.delete(res);
-      const busy = (this.#busy.get(socket) ?? 1) - 1;
-      if (this.#busy.has(socket)) this.#busy.set(socket, busy);
-      if (this.#phase >= CLOSING) {
-        if (busy === 0 && !socket.destroyed) socket.end();
-        if (this.#inFlight.size === 0) this.#whenEmpty?.();
+      if (typeof (result as PromiseLike<unknown> | null | undefined)?.then === "function") {
+        (result as PromiseLike<unknown>).then(settled, failed);
+      } else {
+        settled();
       }
+    });
+  }
+
+  /** A request task's response is over: its socket is one request less busy. */
+  #release(socket: Socket, res: ServerResponse): void {
+    this.#inFlight.delete(res);
+    const busy = this.#busy.get(socket);
+    if (busy !== undefined) this.#busy.set(socket, busy - 1);
+    if (this.#phase >= CLOSING) {
+      if (busy === 1 && !socket.destroyed) socket.end();
+      if (this.#inFlight.size === 0) this.#whenEmpty?.();
     }
-    // A cancelled request ends as cancelled, so diagnostics (and tracing) see it as such.
-    const reason = cancelReasonOf(task);
-    if (reason !== undefined) throw reason as Error; // its CancelledError
   }
 
   #failed(error: unknown, task: TaskContext, req: IncomingMessage, res: ServerResponse): void {
