@@ -7,7 +7,7 @@
 //      serve(), http-terminator, close-with-grace + server.close(), and bare node:http. Counts what
 //      the clients saw and the drain time (SIGTERM -> process exit).
 // Usage: node bench/http.mjs [--quick] [--only throughput|drain] [--out file.json]
-// Imports the built packages: run `npx tsc -b` first. Bounded: ~2 min full, ~20 s --quick.
+// Imports the built packages: run `npx tsc -b` first. Bounded: ~2 min full, ~15 s --quick.
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -21,8 +21,8 @@ const quick = args.includes("--quick");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const out = args.includes("--out") ? args[args.indexOf("--out") + 1] : undefined;
 const P = quick
-  ? { rounds: 1, seconds: 2, warmup: 1, connections: 50, inFlight: 200 }
-  : { rounds: 10, seconds: 3, warmup: 2, connections: 50, inFlight: 1000 };
+  ? { rounds: 2, seconds: 1, warmup: 1, connections: 20, inFlight: 100, boundMs: 3000 }
+  : { rounds: 10, seconds: 3, warmup: 2, connections: 50, inFlight: 1000, boundMs: 10_000 };
 
 /** Starts a server process and resolves with it and its port once it listens. */
 function startServer(impl, mode, params = {}) {
@@ -121,7 +121,7 @@ async function throughput() {
 // ===== 2. drain =====
 
 async function drain(impl) {
-  const server = startServer(impl, "drain", { inFlight: P.inFlight, holdMs: 500 });
+  const server = startServer(impl, "drain", { inFlight: P.inFlight, holdMs: 500, boundMs: P.boundMs });
   const port = Number((await server.waitFor("listening ")).split(" ")[1]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const counts = { firstOk: 0, firstDropped: 0, firstOther: 0, laterOk: 0, later503: 0, refused: 0, laterDropped: 0 };

@@ -3,12 +3,12 @@
 //         http-terminator (its terminate() on SIGTERM) | close-with-grace (+ server.close())
 //   mode: throughput (answers at once) | drain (holds each request `holdMs`, prints "ready" once
 //         `inFlight` requests are held together)
-// Prints "listening <port>" once it listens. Every shutdown path gets the same 10 s bound.
+// Prints "listening <port>" once it listens. Every shutdown path gets the same bound (`boundMs`, 10 s).
 import { createServer } from "node:http";
 
 const [impl, mode, json = "{}"] = process.argv.slice(2);
 const params = JSON.parse(json);
-const BOUND = 10_000;
+const BOUND = params.boundMs ?? 10_000;
 
 let held = 0;
 const hold = params.holdMs ?? 500;
