@@ -13,7 +13,7 @@
 //   that closes every connection as soon as the handlers' promises settled).
 // - `#inFlight` holds exactly the responses of running request tasks.
 // - Before the budget ends a socket is closed only when no response of a running request task is
-//   on it (`#busy`): idle ones at the close, busy ones once their last response is over (they are
+//   on it (its BUSY count): idle ones at the close, busy ones once their last response is over (they are
 //   also told `Connection: close` when their response has not started).
 // - The listener is closed with net.Server's close(), not http.Server's: the latter first calls
 //   closeIdleConnections(), which destroys a socket whose response has ended but is still being
@@ -49,6 +49,9 @@ export const errorChannel = channel("nursery:http:error");
 // entry per request is an ephemeron, which the garbage collector processes specially.
 const TASK = Symbol("@nursery/http task");
 type Tagged = IncomingMessage & { [TASK]?: TaskContext };
+// Running request tasks on a socket, kept on the socket for the same reason.
+const BUSY = Symbol("@nursery/http busy");
+type BusySocket = Socket & { [BUSY]?: number };
 
 /** The task of a request being served, or undefined. */
 export function taskOf(request: IncomingMessage): TaskContext | undefined {
@@ -123,8 +126,8 @@ export class ServedServer {
   readonly #inFlight = new Set<ServerResponse>();
   /** Every TCP socket of the server, until it closes (destroyed when the budget ends). */
   readonly #sockets = new Set<Socket>();
-  /** The sockets HTTP runs on (for https: the TLS sockets), each with its running request tasks. */
-  readonly #busy = new Map<Socket, number>();
+  /** The sockets HTTP runs on (for https: the TLS sockets); each counts its running request tasks under BUSY. */
+  readonly #httpSockets = new Set<BusySocket>();
   readonly #removers: Array<() => void> = [];
   #phase = SERVING;
   #requests: Nursery | undefined = undefined;
@@ -185,8 +188,9 @@ export class ServedServer {
   }
 
   #track(socket: Socket): void {
-    this.#busy.set(socket, 0);
-    socket.on("close", () => this.#busy.delete(socket));
+    (socket as BusySocket)[BUSY] = 0;
+    this.#httpSockets.add(socket);
+    socket.on("close", () => this.#httpSockets.delete(socket));
   }
 
   #secure(): boolean {
@@ -255,7 +259,8 @@ export class ServedServer {
   #runRequest(task: TaskContext, handle: { task?: Task<void> }, req: IncomingMessage, res: ServerResponse): Promise<void> {
     (req as Tagged)[TASK] = task;
     const socket = req.socket;
-    this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+    const busySocket = socket as BusySocket;
+    busySocket[BUSY] = (busySocket[BUSY] ?? 0) + 1;
     this.#inFlight.add(res);
     if (this.#phase >= CLOSING && !res.headersSent) res.setHeader("connection", "close");
     return new Promise<void>((resolve, reject) => {
@@ -282,20 +287,20 @@ export class ServedServer {
         if (cancelReasonOf(task) !== undefined) this.#cut(res);
         if (responseDone) end();
       };
-      const failed = (error: unknown): void => {
-        this.#failed(error, task, req, res);
-        settled();
-      };
       res.on("close", onClose);
       let result: unknown;
       try {
         result = this.#handler(req, res, task);
       } catch (error) {
-        failed(error);
+        this.#failed(error, task, req, res);
+        settled();
         return;
       }
       if (typeof (result as PromiseLike<unknown> | null | undefined)?.then === "function") {
-        (result as PromiseLike<unknown>).then(settled, failed);
+        (result as PromiseLike<unknown>).then(settled, (error: unknown) => {
+          this.#failed(error, task, req, res);
+          settled();
+        });
       } else {
         settled();
       }
@@ -305,10 +310,10 @@ export class ServedServer {
   /** A request task's response is over: its socket is one request less busy. */
   #release(socket: Socket, res: ServerResponse): void {
     this.#inFlight.delete(res);
-    const busy = this.#busy.get(socket);
-    if (busy !== undefined) this.#busy.set(socket, busy - 1);
+    const busy = ((socket as BusySocket)[BUSY] ?? 1) - 1;
+    (socket as BusySocket)[BUSY] = busy;
     if (this.#phase >= CLOSING) {
-      if (busy === 1 && !socket.destroyed) socket.end();
+      if (busy === 0 && !socket.destroyed) socket.end();
       if (this.#inFlight.size === 0) this.#whenEmpty?.();
     }
   }
@@ -350,7 +355,7 @@ export class ServedServer {
     NetServer.prototype.close.call(this.#server, () => undefined);
     this.#enter(CLOSING, "closing");
     for (const res of this.#inFlight) if (!res.headersSent) res.setHeader("connection", "close");
-    for (const [socket, busy] of this.#busy) if (busy === 0) socket.end();
+    for (const socket of this.#httpSockets) if (!socket[BUSY]) socket.end();
     this.#whenClosing?.();
 
     if (this.#inFlight.size > 0) {
