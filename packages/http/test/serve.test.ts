@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { getEventListeners } from "node:events";
 import http from "node:http";
-import { CancelledError, dumpTree, isCancellation, onCancel, type TaskContext } from "@nursery/core";
-import { requestTask } from "@nursery/http";
+import { CancelledError, dumpTree, isCancellation, onCancel, openNursery, type TaskContext } from "@nursery/core";
+import { requestTask, serve } from "@nursery/http";
 import { arrivals, deferred, get, startServing, type Reply } from "./support/harness.js";
 
 describe("serve", () => {
@@ -214,5 +215,26 @@ describe("serve", () => {
     expect(() => requestTask({} as http.IncomingMessage)).toThrow(
       new TypeError("Expected `request` to be a request served by serve(), got `[object Object]` (object)"),
     );
+  });
+});
+
+describe("serve listeners", () => {
+  it("leaves the task's signal with the listeners it had once the server is closed by someone else", async () => {
+    const n = openNursery();
+    const server = http.createServer();
+    const counts = await n.spawn(async (task) => {
+      const before = getEventListeners(task.signal, "abort").length;
+      const serving = serve(task, server, { handler: (req, res) => void res.end("x"), listen: { port: 0, host: "127.0.0.1" } });
+      await new Promise((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as { port: number };
+      expect(((await get(`http://127.0.0.1:${port}/`)) as Reply).body).toBe("x"); // served: the nurseries are open
+      const during = getEventListeners(task.signal, "abort").length;
+      server.close();
+      await serving;
+      return { before, during, after: getEventListeners(task.signal, "abort").length };
+    });
+    await n[Symbol.asyncDispose]();
+    expect(counts.during).toBe(counts.before + 1); // the server's nursery listens, once
+    expect(counts.after).toBe(counts.before);
   });
 });
