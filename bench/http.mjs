@@ -2,7 +2,7 @@
 //   1. throughput: requests/s through serve() against bare node:http with the same handler, under
 //      autocannon (50 connections, keep-alive), and the server's CPU time per request; both servers
 //      live side by side, rounds alternate between them; goal >= 0.9x.
-//   2. drain: N keep-alive clients each with a request in flight (held 500 ms) at SIGTERM, then
+//   2. drain: N keep-alive clients each with a request in flight (held 1.5 s) at SIGTERM, then
 //      sending again on their connection until told `Connection: close` or cut off; the same with
 //      serve(), http-terminator, close-with-grace + server.close(), and bare node:http. Counts what
 //      the clients saw and the drain time (SIGTERM -> process exit).
@@ -21,8 +21,8 @@ const quick = args.includes("--quick");
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const out = args.includes("--out") ? args[args.indexOf("--out") + 1] : undefined;
 const P = quick
-  ? { rounds: 2, seconds: 1, warmup: 1, connections: 20, inFlight: 100, boundMs: 3000, drainRuns: 1 }
-  : { rounds: 10, seconds: 3, warmup: 2, connections: 50, inFlight: 1000, boundMs: 10_000, drainRuns: 3 };
+  ? { rounds: 2, seconds: 1, warmup: 1, connections: 20, inFlight: 100, boundMs: 3000, drainRuns: 1, holdMs: 1000 }
+  : { rounds: 10, seconds: 3, warmup: 2, connections: 50, inFlight: 1000, boundMs: 10_000, drainRuns: 3, holdMs: 1500 };
 
 /** Starts a server process and resolves with it and its port once it listens. */
 function startServer(impl, mode, params = {}) {
@@ -121,10 +121,15 @@ async function throughput() {
 // ===== 2. drain =====
 
 async function drain(impl) {
-  const server = startServer(impl, "drain", { inFlight: P.inFlight, holdMs: 500, boundMs: P.boundMs });
+  const server = startServer(impl, "drain", { inFlight: P.inFlight, holdMs: P.holdMs, boundMs: P.boundMs });
   const port = Number((await server.waitFor("listening ")).split(" ")[1]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const counts = { firstOk: 0, firstDropped: 0, firstOther: 0, laterOk: 0, later503: 0, refused: 0, laterDropped: 0 };
+  const codes = {}; // what the failed requests got, for the JSON
+  const note = (outcome) => {
+    const key = "error" in outcome ? outcome.error : String(outcome.status);
+    if (key !== "200") codes[key] = (codes[key] ?? 0) + 1;
+  };
   let serverGone = false;
   const once = () =>
     new Promise((resolve) => {
@@ -137,6 +142,7 @@ async function drain(impl) {
     });
   const client = async () => {
     const first = await once();
+    note(first);
     if (first.status === 200) counts.firstOk++;
     else if ("error" in first && first.error !== "ECONNREFUSED") counts.firstDropped++;
     else counts.firstOther++;
@@ -144,6 +150,7 @@ async function drain(impl) {
     // A keep-alive client goes on on its connection until told to close or cut off.
     while (!("error" in last) && !last.close && !serverGone) {
       last = await once();
+      note(last);
       if (last.status === 200) counts.laterOk++;
       else if (last.status === 503) counts.later503++;
       else if (last.error === "ECONNREFUSED") counts.refused++;
@@ -158,7 +165,7 @@ async function drain(impl) {
   serverGone = true;
   await Promise.all(clients);
   agent.destroy();
-  return { impl, drainMs: exit.at - sent, exit: exit.code ?? exit.signal, ...counts };
+  return { impl, drainMs: exit.at - sent, exit: exit.code ?? exit.signal, codes, ...counts };
 }
 
 // ===== report =====
@@ -197,11 +204,11 @@ if (only === undefined || only === "drain") {
       ...Object.fromEntries(["firstOk", "firstDropped", "firstOther", "laterOk", "later503", "refused", "laterDropped"].map((k) => [k, sum(k)])),
     };
   });
-  report.drain = { params: { inFlight: P.inFlight, holdMs: 500, boundMs: P.boundMs, runs: P.drainRuns }, rows };
+  report.drain = { params: { inFlight: P.inFlight, holdMs: P.holdMs, boundMs: P.boundMs, runs: P.drainRuns }, rows };
   const name = { nursery: "@nursery/http serve()", "http-terminator": "http-terminator", "close-with-grace": "close-with-grace + close()", bare: "bare (no handling)" };
   lines.push(
     "",
-    `2. SIGTERM with ${fmt(P.inFlight)} keep-alive requests in flight (each held 500 ms), clients sending again until told Connection: close;`,
+    `2. SIGTERM with ${fmt(P.inFlight)} keep-alive requests in flight (each held ${fmt(P.holdMs)} ms), clients sending again until told Connection: close;`,
     `   requests summed over ${P.drainRuns} run(s) of fresh processes, median drain time (SIGTERM -> exit); every server bounded at ${fmt(P.boundMs)} ms`,
     "   server                      in flight: ok / dropped  later: ok / 503 / refused / dropped  drain (ms)  exit",
     ...rows.map(

@@ -2,7 +2,7 @@
 //   impl: bare (node:http alone, no shutdown handling) | nursery (@nursery/http under run()) |
 //         http-terminator (its terminate() on SIGTERM) | close-with-grace (+ server.close())
 //   mode: throughput (answers at once) | drain (holds each request `holdMs`, prints "ready" once
-//         `inFlight` requests are held together)
+//         `inFlight` requests are held at the same time)
 // Prints "listening <port>" once it listens. Every shutdown path gets the same bound (`boundMs`, 10 s).
 import { createServer } from "node:http";
 
@@ -11,6 +11,7 @@ const params = JSON.parse(json);
 const BOUND = params.boundMs ?? 10_000;
 
 let held = 0;
+let ready = false;
 const hold = params.holdMs ?? 500;
 function handler(req, res) {
   if (req.url === "/__cpu") {
@@ -24,10 +25,16 @@ function handler(req, res) {
     res.end("hello world");
     return undefined;
   }
+  // "ready" once `inFlight` requests are held at the same time: with one request per client
+  // connection, every client then has one in flight.
   held += 1;
-  if (held === params.inFlight) console.log("ready");
+  if (held === params.inFlight && !ready) {
+    ready = true;
+    console.log("ready");
+  }
   return new Promise((resolve) => {
     setTimeout(() => {
+      held -= 1;
       res.setHeader("content-type", "text/plain");
       res.end("done");
       resolve();
