@@ -229,8 +229,8 @@ export class ServedServer {
       answer(res, 503, "shutting down\n", true);
       return;
     }
-    const handle: { task?: Task<void> } = {};
-    handle.task = requests.spawn((task) => this.#runRequest(task, handle, req, res), { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
+    const spawned: { task?: Task<void> } = {};
+    spawned.task = requests.spawn((task) => this.#runRequest(task, spawned, req, res), { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
   };
 
   #probe(req: IncomingMessage, res: ServerResponse): boolean {
@@ -252,11 +252,11 @@ export class ServedServer {
   }
 
   /**
-   * The request's task function. `handle.task` is the Task that spawn() returned for `task` (set
+   * The request's task function. `spawned.task` is the Task that spawn() returned for `task` (set
    * before anything here runs asynchronously). Written with one promise and no async function:
    * this is the per-request cost that bench/http.mjs compares with bare node:http.
    */
-  #runRequest(task: TaskContext, handle: { task?: Task<void> }, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  #runRequest(task: TaskContext, spawned: { task?: Task<void> }, req: IncomingMessage, res: ServerResponse): Promise<void> {
     (req as Tagged)[TASK] = task;
     const socket = req.socket;
     const busySocket = socket as BusySocket;
@@ -278,7 +278,7 @@ export class ServedServer {
       };
       const onClose = (): void => {
         // Closed before the response finished: the client left (or the socket was destroyed).
-        if (!res.writableFinished) handle.task?.cancel(CLIENT_CLOSED);
+        if (!res.writableFinished) spawned.task?.cancel(CLIENT_CLOSED);
         responseDone = true;
         if (handlerDone) end();
       };
