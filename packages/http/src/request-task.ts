@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import type { TaskContext } from "@nursery/core";
 import { taskOf } from "./internal/served-server.js";
-import { invalid } from "./internal/validate.js";
+import { invalidArgument as invalid } from "@nursery/core/adapter";
 
 /**
  * The task of a request that {@link serve} is serving: pass its `signal` to what the handler

@@ -1,10 +1,11 @@
 // serve(): a Node HTTP(S) server run as a task. The lifecycle is in internal/served-server.ts.
 import { once } from "node:events";
 import type { Server } from "node:http";
-import { cancelReasonOf, isAbortSignal, nursery, onCancel, realClock, type TaskContext } from "@nursery/core";
+import { nursery, realClock, type TaskContext } from "@nursery/core";
+import { cancelReasonOf, checkDuration, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, onCancel } from "@nursery/core/adapter";
 import type { ServeOptions } from "./options.js";
 import { ServedServer, type ServeConfig } from "./internal/served-server.js";
-import { checkDuration, checkOptionalFunction, checkPath, invalid, isObject } from "./internal/validate.js";
+import { checkOptionalFunction, checkPath, isObject } from "./internal/validate.js";
 
 /** What serve() needs of a server: `http.Server` and `https.Server` both have it. */
 export type HttpServer = Pick<Server, "listen" | "close" | "closeIdleConnections" | "closeAllConnections" | "address" | "listening" | "on" | "removeListener" | "listeners" | "listenerCount">;
@@ -20,7 +21,7 @@ function isServer(value: unknown): value is Server {
 }
 
 function configOf(server: Server, options: ServeOptions | undefined): ServeConfig {
-  if (options !== undefined && !isObject(options)) throw invalid("options", "an object", options);
+  checkOptions("options", options);
   const handler = checkOptionalFunction<NonNullable<ServeOptions["handler"]>>("handler", options?.handler);
   if (handler === undefined && server.listenerCount("request") === 0) {
     throw invalid("handler", "a function (the server has no \"request\" listener to use)", handler);
@@ -29,7 +30,7 @@ function configOf(server: Server, options: ServeOptions | undefined): ServeConfi
   if (listen !== undefined && !isObject(listen) && !(typeof listen === "number" && Number.isInteger(listen) && listen >= 0 && listen < 65536)) {
     throw invalid("listen", "a port number or listen options", listen);
   }
-  if (options?.name !== undefined && typeof options.name !== "string") throw invalid("name", "a string", options.name);
+  checkOptionalString("name", options?.name);
   return {
     handler,
     readiness: checkPath("readiness", options?.readiness),

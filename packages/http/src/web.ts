@@ -4,9 +4,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { onCancel, type TaskContext } from "@nursery/core";
+import type { TaskContext } from "@nursery/core";
+import { onCancel } from "@nursery/core/adapter";
 import type { RequestHandler } from "./options.js";
-import { invalid } from "./internal/validate.js";
+import { invalidArgument as invalid } from "@nursery/core/adapter";
 
 /** A handler in the web's shape: a `Request` in, a `Response` out. */
 export type WebHandler = (request: Request, task: TaskContext) => Response | PromiseLike<Response>;

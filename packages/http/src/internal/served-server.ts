@@ -39,7 +39,8 @@
 import { channel } from "node:diagnostics_channel";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
-import { cancelReasonOf, isCancellation, onCancel, type Clock, type Nursery, type Task, type TaskContext, type TimerHandle } from "@nursery/core";
+import { isCancellation, type Clock, type Nursery, type Task, type TaskContext, type TimerHandle } from "@nursery/core";
+import { cancelReasonOf, onCancel } from "@nursery/core/adapter";
 import type { RequestErrorContext, RequestHandler, ServeOptions, ShutdownPhase } from "../options.js";
 
 /** Published once for each failed request, with `{ error, task, request }`. */
