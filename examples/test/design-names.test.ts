@@ -47,7 +47,6 @@ const ALLOWED: Record<string, string> = {
   kResistStopPropagation: "a Node internal symbol",
   PR_SET_PDEATHSIG: "a Linux prctl option",
   // Designs a decision record compares and turns down: they do not exist, by decision.
-  onShutdown: "core-left-out.md: run() has no onShutdown(fn)",
   openChannel: "streams-channel.md: the name `channel()` was kept",
   createFetch: "fetch-task-argument.md: rejected in favour of fetch(task, ...)",
   moveOnAt: "timers-delays-and-deadlines.md: absolute-time variants not added",
