@@ -114,7 +114,9 @@ class Pool implements WorkerPool, JobHost {
       throw invalid("minThreads", `an integer <= maxThreads (${threads["maxThreads"]})`, threads["minThreads"]);
     }
     this.#closed = new Promise((resolve) => (this.#markClosed = resolve));
-    this.piscina = new Piscina({ filename: file, ...threads });
+    // No `filename` here: piscina would load it as each thread starts, and a module that cannot load
+    // would crash threads with no job to report it to. Given per job, the failure is that job's.
+    this.piscina = new Piscina(threads);
     this.#capacity = this.piscina.maxThreads;
     try {
       nursery.spawn((keeper) => this.#keep(keeper), { name: this.name });

@@ -134,7 +134,7 @@ export class Job {
     this.#phase = SUBMITTED;
     const control = (this.#control = newControl());
     const abort = (this.#abort = new PiscinaAbort());
-    const options = { signal: abort, name: this.exportName, ...(this.#transfer === undefined ? {} : { transferList: this.#transfer as never }) };
+    const options = { signal: abort, filename: this.#host.file, name: this.exportName, ...(this.#transfer === undefined ? {} : { transferList: this.#transfer as never }) };
     this.#host.piscina.run({ i: this.#input, c: control, n: this.name }, options).then(
       (value: unknown) => {
         this.#host.released(this);
