@@ -22,10 +22,12 @@
 //   promise has not settled (<= maxThreads).
 // - Once `#state` leaves OPEN, run() throws ERR_POOL_CLOSED; the threads are destroyed exactly once,
 //   after `#jobs` is empty.
+import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { Piscina } from "piscina";
 import { onCancel, type Clock, type Nursery, type TaskContext } from "@nursery/core";
 import { WorkerError } from "./errors.js";
+import { CONTROL_KEY, newControl } from "./internal/control.js";
 import { Job, type JobHost } from "./internal/job.js";
 import { JobQueue } from "./internal/job-queue.js";
 import { JobTaskImpl } from "./internal/job-task.js";
@@ -74,6 +76,9 @@ class Pool implements WorkerPool, JobHost {
   readonly name: string;
   readonly file: string;
   readonly piscina: Piscina;
+  readonly control: Int32Array;
+  /** Control slots not held by a job inside piscina. */
+  readonly #freeSlots: number[];
   readonly #base: string;
   readonly #grace: number;
   readonly #clock: Clock | undefined;
@@ -116,8 +121,14 @@ class Pool implements WorkerPool, JobHost {
     this.#closed = new Promise((resolve) => (this.#markClosed = resolve));
     // No `filename` here: piscina would load it as each thread starts, and a module that cannot load
     // would crash threads with no job to report it to. Given per job, the failure is that job's.
-    this.piscina = new Piscina(threads);
-    this.#capacity = this.piscina.maxThreads;
+    // piscina's default maxThreads (1.5 x the cores) can be fractional; pass a whole number, which is
+    // also the number of control slots (one per job piscina holds).
+    const maxThreads = Math.max((threads["maxThreads"] as number | undefined) ?? Math.ceil(availableParallelism() * 1.5), (threads["minThreads"] as number | undefined) ?? 0);
+    threads["maxThreads"] = maxThreads;
+    this.#capacity = maxThreads;
+    this.control = newControl(maxThreads);
+    this.#freeSlots = Array.from({ length: maxThreads }, (_, i) => maxThreads - 1 - i);
+    this.piscina = new Piscina({ ...threads, workerData: { [CONTROL_KEY]: this.control } });
     try {
       nursery.spawn((keeper) => this.#keep(keeper), { name: this.name });
     } catch (err) {
@@ -146,7 +157,7 @@ class Pool implements WorkerPool, JobHost {
     const { nursery, task: ownerTask } = checkOwner("owner", owner);
     const o = checkOptions("options", options);
     const exportName = o["export"] === undefined ? "default" : checkString("export", o["export"]);
-    const name = o["name"] === undefined ? `job ${this.#base}${exportName === "default" ? "" : `#${exportName}`}` : checkString("name", o["name"]);
+    const name = o["name"] === undefined ? this.#defaultName(exportName) : checkString("name", o["name"]);
     const grace = o["grace"] === undefined ? this.#grace : checkDuration("grace", o["grace"]);
     const transfer = o["transfer"];
     if (transfer !== undefined && !Array.isArray(transfer)) throw invalid("transfer", "an array of transferable objects", transfer);
@@ -156,6 +167,17 @@ class Pool implements WorkerPool, JobHost {
     job.task = task;
     if (ownerTask !== undefined) job.link(onCancel(ownerTask, (reason) => task.cancel(reason)));
     return new JobTaskImpl(task, job);
+  }
+
+  #names = new Map<string, string>();
+
+  #defaultName(exportName: string): string {
+    let name = this.#names.get(exportName);
+    if (name === undefined) {
+      name = `job ${this.#base}${exportName === "default" ? "" : `#${exportName}`}`;
+      this.#names.set(exportName, name);
+    }
+    return name;
   }
 
   close(): Promise<void> {
@@ -182,7 +204,9 @@ class Pool implements WorkerPool, JobHost {
     this.#queue.remove(job);
   }
 
-  released(_job: Job): void {
+  released(job: Job): void {
+    this.#freeSlots.push(job.slot);
+    job.slot = -1;
     this.#inside--;
     this.#pump();
   }
@@ -198,7 +222,7 @@ class Pool implements WorkerPool, JobHost {
     while (this.#inside < this.#capacity && this.#queue.size > 0) {
       const job = this.#queue.shift() as Job;
       this.#inside++;
-      job.submit();
+      job.submit(this.#freeSlots.pop() as number);
     }
   }
 

@@ -1,7 +1,7 @@
 // @nursery/workers/worker: the side of a job that runs in the worker thread.
 //
 // defineJob() turns a job's function into the handler piscina calls. Per job it:
-// 1. claims the job with a compare-exchange on the control block (QUEUED -> RUNNING); a job the
+// 1. claims the job with a compare-exchange on its control slot (QUEUED -> RUNNING); a job the
 //    caller cancelled before any thread reached it (QUEUED -> SKIPPED on the main thread) is not run;
 // 2. calls the function with a JobContext whose `checkpoint()` and `signal` read the shared STOP
 //    flag; once `signal` was read, an Atomics.waitAsync on STOP also aborts it from the event loop
@@ -11,7 +11,8 @@
 //    value as is; "cancelled" when the job ended with a cancellation after STOP; else the error,
 //    serialized. The waiter is released (Atomics.notify) before the handler returns.
 import { CancelledError, invalidArgument, isCancellation, type CancelSource } from "@nursery/core";
-import { QUEUED, RUNNING, STATE, STOP, readReason } from "./internal/control.js";
+import { workerData } from "node:worker_threads";
+import { CONTROL_KEY, QUEUED, RUNNING, STATE, STOP, at, readReason } from "./internal/control.js";
 import { WIRE, serialize, type Wire } from "./internal/wire.js";
 import type { JobContext, JobFunction } from "./job-context.js";
 
@@ -19,9 +20,19 @@ export type { JobContext, JobFunction } from "./job-context.js";
 
 /** What the main thread sends per job. Short keys: they are cloned for every job. */
 export interface JobPayload {
+  /** The input. */
   readonly i: unknown;
-  readonly c: Int32Array;
+  /** The job's slot in the pool's control memory. */
+  readonly s: number;
+  /** The job's task name. */
   readonly n: string;
+}
+
+/** The pool's control memory, given to this thread as piscina's workerData. */
+function control(): Int32Array {
+  const memory = (workerData as Record<string, unknown> | null)?.[CONTROL_KEY];
+  if (!(memory instanceof Int32Array)) throw new TypeError("this job runs outside a pool made by openPool() of @nursery/workers");
+  return memory;
 }
 
 /** A job's function as the worker module exports it: made by {@link defineJob}. */
@@ -46,13 +57,17 @@ const SOURCES: readonly string[] = ["explicit", "signal", "deadline", "sibling-f
 class JobContextImpl implements JobContext {
   readonly name: string;
   readonly #control: Int32Array;
+  readonly #slot: number;
+  readonly #stop: number;
   #controller: AbortController | undefined = undefined;
   #reason: CancelledError | undefined = undefined;
   #waiting = false;
   #ended = false;
 
-  constructor(control: Int32Array, name: string) {
-    this.#control = control;
+  constructor(memory: Int32Array, slot: number, name: string) {
+    this.#control = memory;
+    this.#slot = slot;
+    this.#stop = at(slot, STOP);
     this.name = name;
   }
 
@@ -60,7 +75,7 @@ class JobContextImpl implements JobContext {
     let controller = this.#controller;
     if (controller === undefined) {
       controller = this.#controller = new AbortController();
-      const wait = waitAsync(this.#control, STOP, 0);
+      const wait = waitAsync(this.#control, this.#stop, 0);
       if (wait.async) {
         this.#waiting = true;
         void wait.value.then(() => {
@@ -74,18 +89,18 @@ class JobContextImpl implements JobContext {
   }
 
   get stopRequested(): boolean {
-    return Atomics.load(this.#control, STOP) !== 0;
+    return Atomics.load(this.#control, this.#stop) !== 0;
   }
 
   checkpoint(): void {
-    if (Atomics.load(this.#control, STOP) === 0) return;
+    if (Atomics.load(this.#control, this.#stop) === 0) return;
     this.#abort();
     throw this.#reasonOf();
   }
 
   #reasonOf(): CancelledError {
     if (this.#reason === undefined) {
-      const wire = readReason(this.#control);
+      const wire = readReason(this.#control, this.#slot);
       const source = (SOURCES.includes(wire.source) ? wire.source : "parent") as CancelSource;
       this.#reason = new CancelledError({ source, detail: wire.detail, nursery: wire.nursery, task: wire.task ?? this.name });
     }
@@ -106,7 +121,7 @@ class JobContextImpl implements JobContext {
   /** The job's function settled: release the waiter, so nothing of this job is left in the thread. */
   end(): void {
     this.#ended = true;
-    if (this.#waiting) Atomics.notify(this.#control, STOP);
+    if (this.#waiting) Atomics.notify(this.#control, this.#stop);
   }
 }
 
@@ -139,10 +154,11 @@ class JobContextImpl implements JobContext {
  */
 export function defineJob<I, O>(fn: JobFunction<I, O>): Job<I, O> {
   if (typeof fn !== "function") throw invalidArgument("fn", "a function", fn);
+  let memory: Int32Array | undefined;
   const job = async (payload: JobPayload): Promise<O> => {
-    const control = payload.c;
-    if (Atomics.compareExchange(control, STATE, QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
-    const context = new JobContextImpl(control, payload.n);
+    memory ??= control();
+    if (Atomics.compareExchange(memory, at(payload.s, STATE), QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
+    const context = new JobContextImpl(memory, payload.s, payload.n);
     try {
       const value = await fn(payload.i as I, context);
       if (typeof value === "function" || typeof value === "symbol") {

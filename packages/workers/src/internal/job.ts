@@ -14,19 +14,23 @@
 // Invariants.
 // - The task's promise settles once (#settle), and only #settle removes the cancel listener and
 //   clears the grace timer.
-// - Exactly one cancel listener on the task (core's onCancel, which does not create its signal).
-// - The pool's count of jobs inside piscina is released once per submission (#released), when
-//   piscina's promise settles, whatever happened to the task before.
+// - Exactly one cancel listener on the task (core's onCancel, which does not create its signal),
+//   and one on a task owner; both removed in #settle.
+// - The job's control slot and the pool's count of jobs inside piscina are released once per
+//   submission (host.released), when piscina's promise settles, whatever happened to the task
+//   before, and only after the outcome was read from the slot.
 import { onCancel, type CancelReason, type Clock, type TaskContext, type TimerHandle, CancelledError } from "@nursery/core";
 import type { Piscina } from "piscina";
 import { JobCancelledError, WorkerError, type JobOutcome } from "../errors.js";
-import { QUEUED, SKIPPED, STATE, newControl, requestStop, type WireReason } from "./control.js";
+import { QUEUED, SKIPPED, STATE, at, requestStop, resetSlot, type WireReason } from "./control.js";
 import { isWire, revive } from "./wire.js";
 
 /** What a job needs from its pool. */
 export interface JobHost {
   readonly file: string;
   readonly piscina: Piscina;
+  /** The pool's control memory (internal/control.ts). */
+  readonly control: Int32Array;
   enqueue(job: Job): void;
   dequeue(job: Job): void;
   released(job: Job): void;
@@ -79,14 +83,16 @@ export class Job {
   readonly #transfer: readonly unknown[] | undefined;
   readonly #clock: Clock | undefined;
   #phase = WAITING;
-  #control: Int32Array | undefined = undefined;
+  /** The job's control slot while piscina holds it (from submit() until released()). */
+  slot = -1;
   #abort: PiscinaAbort | undefined = undefined;
   #cancelled: { reason: unknown } | undefined = undefined;
   #graceTimer: TimerHandle | undefined = undefined;
   #timerClock: Clock | undefined = undefined;
   #terminated = false;
   #outcome: JobOutcome | undefined = undefined;
-  #removeListeners: Array<() => void> = [];
+  #removeCancel: (() => void) | undefined = undefined;
+  #removeOwner: (() => void) | undefined = undefined;
   #resolve!: (value: unknown) => void;
   #reject!: (err: unknown) => void;
   readonly promise: Promise<unknown>;
@@ -117,34 +123,41 @@ export class Job {
   /** The job's task function: listens for the task's cancellation, queues the job, waits for the outcome. */
   start(task: TaskContext): Promise<unknown> {
     this.#timerClock = this.#clock ?? task.clock;
-    this.#removeListeners.push(onCancel(task, (reason) => this.cancel(reason)));
+    this.#removeCancel = onCancel(task, (reason) => this.cancel(reason));
     // A task spawned into a cancelling nursery starts cancelled: it then settled above, and is not queued.
     if (this.#phase === WAITING && this.#cancelled === undefined) this.#host.enqueue(this);
     return this.promise;
   }
 
-  /** Adds a listener remover to call when the job settles (at once if it already did). */
+  /** Takes the remover of the owner task's cancel listener, called when the job settles (at once if it did). */
   link(remove: () => void): void {
     if (this.#phase === SETTLED) remove();
-    else this.#removeListeners.push(remove);
+    else this.#removeOwner = remove;
   }
 
-  /** Hands the job to piscina. Called by the pool when a thread can take it. */
-  submit(): void {
+  /** Hands the job to piscina with a free control slot. Called by the pool when a thread can take it. */
+  submit(slot: number): void {
     this.#phase = SUBMITTED;
-    const control = (this.#control = newControl());
+    this.slot = slot;
+    resetSlot(this.#host.control, slot);
     const abort = (this.#abort = new PiscinaAbort());
-    const options = { signal: abort, filename: this.#host.file, name: this.exportName, ...(this.#transfer === undefined ? {} : { transferList: this.#transfer as never }) };
-    this.#host.piscina.run({ i: this.#input, c: control, n: this.name }, options).then(
+    const options: { signal: PiscinaAbort; filename: string; name: string; transferList?: never } = { signal: abort, filename: this.#host.file, name: this.exportName };
+    if (this.#transfer !== undefined) options.transferList = this.#transfer as never;
+    // The outcome is read from the slot before it is released (and possibly handed to the next job).
+    this.#host.piscina.run({ i: this.#input, s: slot, n: this.name }, options).then(
       (value: unknown) => {
-        this.#host.released(this);
         this.#onValue(value);
+        this.#host.released(this);
       },
       (err: unknown) => {
-        this.#host.released(this);
         this.#onError(err);
+        this.#host.released(this);
       },
     );
+  }
+
+  #state(): number {
+    return Atomics.load(this.#host.control, at(this.slot, STATE));
   }
 
   cancel(reason: unknown): void {
@@ -155,12 +168,12 @@ export class Job {
       this.#settle(false, new JobCancelledError(reason, this.name, "dequeued", this.grace));
       return;
     }
-    const control = this.#control as Int32Array;
-    if (Atomics.compareExchange(control, STATE, QUEUED, SKIPPED) === QUEUED) {
+    const control = this.#host.control;
+    if (Atomics.compareExchange(control, at(this.slot, STATE), QUEUED, SKIPPED) === QUEUED) {
       this.#settle(false, new JobCancelledError(reason, this.name, "dequeued", this.grace));
       return;
     }
-    requestStop(control, wireReason(reason, this.name));
+    requestStop(control, this.slot, wireReason(reason, this.name));
     if (this.grace === 0) this.#terminate();
     else if (this.grace !== Infinity) {
       const clock = this.#timerClock as Clock;
@@ -188,7 +201,7 @@ export class Job {
 
   #onValue(value: unknown): void {
     if (this.#phase === SETTLED) return;
-    if (Atomics.load(this.#control as Int32Array, STATE) === QUEUED) {
+    if (this.#state() === QUEUED) {
       // The export ran without claiming the job: it is a plain function, not made with defineJob().
       this.#settle(
         false,
@@ -212,13 +225,15 @@ export class Job {
       this.#settle(false, new JobCancelledError(reason, this.name, "terminated", this.grace));
       return;
     }
-    this.#settle(false, threadFailure(err, this, Atomics.load(this.#control as Int32Array, STATE) === QUEUED, this.#host.file));
+    this.#settle(false, threadFailure(err, this, this.#state() === QUEUED, this.#host.file));
   }
 
   #settle(ok: boolean, value: unknown): void {
     if (this.#phase === SETTLED) return;
     this.#phase = SETTLED;
-    for (const remove of this.#removeListeners.splice(0)) remove();
+    this.#removeCancel?.();
+    this.#removeOwner?.();
+    this.#removeCancel = this.#removeOwner = undefined;
     if (this.#graceTimer !== undefined) {
       (this.#timerClock as Clock).clearTimer(this.#graceTimer);
       this.#graceTimer = undefined;
