@@ -7,8 +7,8 @@ import { basename } from "node:path";
 import { defineJob } from "@nursery/workers/worker";
 
 const CHUNK = 1 << 16;
-// Straight to fd 1 from this thread: the line is out before the job reports back.
-const say = (line) => writeSync(1, `${line}\n`);
+// Straight to stderr (fd 2) from this thread: the line is out before the job reports back.
+const say = (line) => writeSync(2, `${line}\n`);
 
 export default defineJob(({ path, passes }, job) => {
   const name = basename(path);
