@@ -12,11 +12,11 @@
 //    serialized. The waiter is released (Atomics.notify) before the handler returns.
 import { CancelledError, invalidArgument, isCancellation, type CancelSource } from "@nursery/core";
 import { workerData } from "node:worker_threads";
-import { CONTROL_KEY, QUEUED, RUNNING, STATE, STOP, at, readReason } from "./internal/control.js";
-import { WIRE, serialize, type Wire } from "./internal/wire.js";
-import type { JobContext, JobFunction } from "./job-context.js";
+import { CONTROL_KEY, QUEUED, RUNNING, STATE, STOP, at, readReason } from "../internal/control.js";
+import { WIRE, serialize, type Wire } from "../internal/wire.js";
+import type { JobContext, JobFunction } from "../job-context.js";
 
-export type { JobContext, JobFunction } from "./job-context.js";
+export type { JobContext, JobFunction } from "../job-context.js";
 
 /** What the main thread sends per job. Short keys: they are cloned for every job. */
 export interface JobPayload {
@@ -155,6 +155,9 @@ class JobContextImpl implements JobContext {
 export function defineJob<I, O>(fn: JobFunction<I, O>): Job<I, O> {
   if (typeof fn !== "function") throw invalidArgument("fn", "a function", fn);
   let memory: Int32Array | undefined;
+  // The handler rejects with plain objects on purpose: piscina clones a rejection, and an Error
+  // loses its fields on the way (internal/wire.ts); the main thread rebuilds the Error.
+  /* eslint-disable @typescript-eslint/only-throw-error */
   const job = async (payload: JobPayload): Promise<O> => {
     memory ??= control();
     if (Atomics.compareExchange(memory, at(payload.s, STATE), QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
@@ -171,5 +174,6 @@ export function defineJob<I, O>(fn: JobFunction<I, O>): Job<I, O> {
       context.end();
     }
   };
+  /* eslint-enable @typescript-eslint/only-throw-error */
   return job;
 }
