@@ -18,10 +18,12 @@
 // dispatch, termination and replacement. See docs/design/decisions/workers-pool.md.
 //
 // Invariants.
-// - `#jobs` holds every unsettled job of this pool; `#inside` counts submissions whose piscina
-//   promise has not settled (<= maxThreads).
+// - `#unsettled` counts this pool's jobs whose task has not settled: each is either in `#queue` or
+//   in `#bySlot` (handed to piscina). `#inside` counts submissions whose piscina promise has not
+//   settled (<= maxThreads); `#bySlot[slot]` is the job holding that slot. (A Set of every job was the
+//   largest of this package's own costs per job in a profile of 10,000 queued jobs.)
 // - Once `#state` leaves OPEN, run() throws ERR_POOL_CLOSED; the threads are destroyed exactly once,
-//   after `#jobs` is empty.
+//   after `#unsettled` is 0.
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { Piscina } from "piscina";
@@ -84,7 +86,8 @@ class Pool implements WorkerPool, JobHost {
   readonly #clock: Clock | undefined;
   readonly #capacity: number;
   readonly #queue = new JobQueue();
-  readonly #jobs = new Set<Job>();
+  #unsettled = 0;
+  readonly #bySlot: Array<Job | undefined> = [];
   #inside = 0;
   #state = OPEN;
   #failure: { error: unknown } | undefined = undefined;
@@ -195,7 +198,7 @@ class Pool implements WorkerPool, JobHost {
   // ===== JobHost: called by jobs =====
 
   enqueue(job: Job): void {
-    this.#jobs.add(job);
+    this.#unsettled++;
     this.#queue.push(job);
     this.#pump();
   }
@@ -205,14 +208,15 @@ class Pool implements WorkerPool, JobHost {
   }
 
   released(job: Job): void {
+    this.#bySlot[job.slot] = undefined;
     this.#freeSlots.push(job.slot);
     job.slot = -1;
     this.#inside--;
     this.#pump();
   }
 
-  settled(job: Job): void {
-    this.#jobs.delete(job);
+  settled(_job: Job): void {
+    this.#unsettled--;
     if (this.#state === CLOSING) this.#maybeDestroy();
   }
 
@@ -222,7 +226,9 @@ class Pool implements WorkerPool, JobHost {
     while (this.#inside < this.#capacity && this.#queue.size > 0) {
       const job = this.#queue.shift() as Job;
       this.#inside++;
-      job.submit(this.#freeSlots.pop() as number);
+      const slot = this.#freeSlots.pop() as number;
+      this.#bySlot[slot] = job;
+      job.submit(slot);
     }
   }
 
@@ -242,7 +248,8 @@ class Pool implements WorkerPool, JobHost {
   #shutDown(reason: unknown): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSING;
-    for (const job of [...this.#jobs].reverse()) job.task?.cancel(reason);
+    const unsettled = [...this.#queue, ...this.#bySlot.filter((job): job is Job => job !== undefined && !job.settled)];
+    for (const job of unsettled.reverse()) job.task?.cancel(reason);
     this.#maybeDestroy();
   }
 
@@ -252,7 +259,7 @@ class Pool implements WorkerPool, JobHost {
   }
 
   #maybeDestroy(): void {
-    if (this.#state !== CLOSING || this.#jobs.size > 0) return;
+    if (this.#state !== CLOSING || this.#unsettled > 0) return;
     this.#state = CLOSED;
     this.piscina.destroy().then(
       () => this.#markClosed(),

@@ -11,10 +11,12 @@
 //
 // Layout of a slot (Int32 words, then bytes):
 //   STATE  QUEUED -> RUNNING (the worker, as the job starts) or QUEUED -> SKIPPED (the main thread,
-//          cancelling a job a thread has not started yet). Exactly one compare-exchange wins.
+//          cancelling a job a thread has not started yet): exactly one compare-exchange wins.
+//          RUNNING -> DONE (the worker, once the function settled, before posting the result).
 //   STOP   0, then 1 once the caller's task was cancelled. Written by the main thread only, after
 //          the reason bytes; Atomics.store orders those plain writes before it.
 //   LENGTH bytes of the reason, UTF-8 JSON of { source, detail, nursery, task }, from REASON_AT.
+//   THREAD threadId of the worker running the job: the thread to terminate once the grace passed.
 //
 // Waking async work. A job blocked on `await` sees STOP only when something turns its thread's
 // event loop: the worker side arms Atomics.waitAsync on STOP (when the job first reads `signal`),
@@ -23,6 +25,8 @@
 export const STATE = 0;
 export const STOP = 1;
 const LENGTH = 2;
+/** The threadId of the worker that claimed the job, written as it does. */
+export const THREAD = 3;
 const REASON_AT = 16;
 const REASON_BYTES = 240;
 const SLOT_BYTES = REASON_AT + REASON_BYTES;
@@ -34,6 +38,8 @@ export const CONTROL_KEY = "@nursery/workers:control";
 export const QUEUED = 0;
 export const RUNNING = 1;
 export const SKIPPED = 2;
+/** Set by the worker once the job's function settled, before its result is posted. */
+export const DONE = 3;
 
 /** What crosses the thread boundary of a cancellation: the main thread's CancelReason, as text. */
 export interface WireReason {
@@ -55,6 +61,7 @@ export function at(slot: number, word: number): number {
 /** Main thread: readies a free slot for a new job. */
 export function resetSlot(control: Int32Array, slot: number): void {
   Atomics.store(control, at(slot, LENGTH), 0);
+  Atomics.store(control, at(slot, THREAD), 0);
   Atomics.store(control, at(slot, STOP), 0);
   Atomics.store(control, at(slot, STATE), QUEUED);
 }

@@ -11,8 +11,8 @@
 //    value as is; "cancelled" when the job ended with a cancellation after STOP; else the error,
 //    serialized. The waiter is released (Atomics.notify) before the handler returns.
 import { CancelledError, invalidArgument, isCancellation, type CancelSource } from "@nursery/core";
-import { workerData } from "node:worker_threads";
-import { CONTROL_KEY, QUEUED, RUNNING, STATE, STOP, at, readReason } from "../internal/control.js";
+import { threadId, workerData } from "node:worker_threads";
+import { CONTROL_KEY, DONE, QUEUED, RUNNING, STATE, STOP, THREAD, at, readReason } from "../internal/control.js";
 import { WIRE, serialize, type Wire } from "../internal/wire.js";
 import type { JobContext, JobFunction } from "../job-context.js";
 
@@ -160,7 +160,9 @@ export function defineJob<I, O>(fn: JobFunction<I, O>): Job<I, O> {
   /* eslint-disable @typescript-eslint/only-throw-error */
   const job = async (payload: JobPayload): Promise<O> => {
     memory ??= control();
-    if (Atomics.compareExchange(memory, at(payload.s, STATE), QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
+    const state = at(payload.s, STATE);
+    Atomics.store(memory, at(payload.s, THREAD), threadId);
+    if (Atomics.compareExchange(memory, state, QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
     const context = new JobContextImpl(memory, payload.s, payload.n);
     try {
       const value = await fn(payload.i as I, context);
@@ -172,6 +174,7 @@ export function defineJob<I, O>(fn: JobFunction<I, O>): Job<I, O> {
       throw context.wire(err);
     } finally {
       context.end();
+      Atomics.store(memory, state, DONE);
     }
   };
   /* eslint-enable @typescript-eslint/only-throw-error */
