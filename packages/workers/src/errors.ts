@@ -18,7 +18,7 @@ function brandOf(value: unknown): unknown {
  * - `"stopped"`: it was running, saw the cancellation (its `signal` or `checkpoint()`), and ended
  *   within its grace; its `finally` blocks ran in the worker.
  * - `"terminated"`: it was running and did not end within `grace` ms; its thread was terminated
- *   (piscina's abort) and replaced, and its cleanup did not run.
+ *   and piscina started a replacement; its cleanup did not run.
  */
 export type JobOutcome = "dequeued" | "stopped" | "terminated";
 

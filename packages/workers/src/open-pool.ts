@@ -14,8 +14,8 @@
 // Admission. Jobs wait in our own queue and are handed to piscina only while fewer than
 // `maxThreads` are inside it, so every job piscina holds is running or about to start on a free
 // thread. That keeps cancelling a queued job O(1) and free of piscina (whose abortable path costs
-// ~1.4x per job on 10,000 small jobs, measured), and leaves piscina what it is for: threads,
-// dispatch, termination and replacement. See docs/design/decisions/workers-pool.md.
+// ~15% of its throughput per job, measured), and leaves piscina what it is for: threads, dispatch,
+// handling a thread's exit and replacing it. See docs/design/decisions/workers-pool.md.
 //
 // Invariants.
 // - `#unsettled` counts this pool's jobs whose task has not settled: each is either in `#queue` or
