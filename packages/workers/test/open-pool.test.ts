@@ -30,6 +30,17 @@ describe("openPool", () => {
     });
   });
 
+  it("moves the buffers given as transfer to the worker instead of copying them", async () => {
+    await nursery(async (n) => {
+      const pool = openPool(n, JOBS, { maxThreads: 1, minThreads: 1 });
+      const buffer = new Uint8Array([1, 2, 3]).buffer;
+      const echoed = await pool.run(n, buffer, { export: "echo", transfer: [buffer] });
+      expect(buffer.byteLength).toBe(0);
+      expect([...new Uint8Array(echoed as ArrayBuffer)]).toEqual([1, 2, 3]);
+      pool.close();
+    });
+  });
+
   it("keeps its nursery open until closed, and leaves no thread after it", async () => {
     let pool: { threads: number } | undefined;
     let closed = false;

@@ -26,7 +26,11 @@ describe("worker jobs under run()", () => {
     app.signal("SIGINT");
     const exit = await app.exited;
     expect(exit.code).toBe(130);
-    expect(exit.stdout.split("\n").filter((line) => line.startsWith("cleanup"))).toEqual(["cleanup hash-2", "cleanup hash-1"]);
+    // Each cleanup ran in its worker thread, which saw the process signal as its reason.
+    expect(exit.stdout.split("\n").filter((line) => line.startsWith("cleanup"))).toEqual([
+      'cleanup hash-2: cancelled: received SIGINT (nursery "main")',
+      'cleanup hash-1: cancelled: received SIGINT (nursery "main")',
+    ]);
     expect(exit.stderr).not.toMatch(/Error/);
   });
 
