@@ -18,7 +18,7 @@
 //   and one on a task owner; both removed in #settle.
 // - The job's control slot and the pool's count of jobs inside piscina are released once per
 //   submission (host.released), when piscina's promise settles, whatever happened to the task
-//   before, and only after the outcome was read from the slot.
+//   before, and only after the slot's state was read; nothing reads the slot after that.
 import { onCancel, type CancelReason, type Clock, type TaskContext, type TimerHandle, CancelledError } from "@nursery/core";
 import type { Piscina } from "piscina";
 import { JobCancelledError, WorkerError, type JobOutcome } from "../errors.js";
@@ -58,7 +58,7 @@ export class Job {
   readonly #transfer: readonly unknown[] | undefined;
   readonly #clock: Clock | undefined;
   #phase = WAITING;
-  /** The job's control slot while piscina holds it (from submit() until released()). */
+  /** The job's control slot while piscina holds it (from submit() until released(), then -1). */
   slot = -1;
   #cancelled: { reason: unknown } | undefined = undefined;
   #graceTimer: TimerHandle | undefined = undefined;
@@ -118,15 +118,18 @@ export class Job {
     // armed (measured on 10,000 small jobs); a job's thread is terminated through #terminate().
     const options: { filename: string; name: string; transferList?: never } = { filename: this.#host.file, name: this.exportName };
     if (this.#transfer !== undefined) options.transferList = this.#transfer as never;
-    // The outcome is read from the slot before it is released (and possibly handed to the next job).
+    // The slot's state is read first; then the slot is released, which hands the thread its next
+    // job before this one's settlement runs (the thread waits less); then the job settles.
     this.#host.piscina.run({ i: this.#input, s: slot, n: this.name }, options).then(
       (value: unknown) => {
-        this.#onValue(value);
+        const state = this.#state();
         this.#host.released(this);
+        this.#onValue(value, state);
       },
       (err: unknown) => {
-        this.#onError(err);
+        const state = this.#state();
         this.#host.released(this);
+        this.#onError(err, state);
       },
     );
   }
@@ -183,9 +186,9 @@ export class Job {
     void thread.terminate();
   }
 
-  #onValue(value: unknown): void {
+  #onValue(value: unknown, state: number): void {
     if (this.#phase === SETTLED) return;
-    if (this.#state() === QUEUED) {
+    if (state === QUEUED) {
       // The export ran without claiming the job: it is a plain function, not made with defineJob().
       this.#settle(
         false,
@@ -196,7 +199,7 @@ export class Job {
     this.#settle(true, value);
   }
 
-  #onError(err: unknown): void {
+  #onError(err: unknown, state: number): void {
     if (this.#phase === SETTLED) return;
     const reason = this.#cancelled?.reason;
     if (isWire(err)) {
@@ -209,7 +212,7 @@ export class Job {
       this.#settle(false, new JobCancelledError(reason, this.name, "terminated", this.grace));
       return;
     }
-    this.#settle(false, threadFailure(err, this, this.#state() === QUEUED, this.#host.file));
+    this.#settle(false, threadFailure(err, this, state === QUEUED, this.#host.file));
   }
 
   #settle(ok: boolean, value: unknown): void {
