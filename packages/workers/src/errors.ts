@@ -1,16 +1,7 @@
-// The errors of @nursery/workers. Recognised across two installed copies of this package by a brand
-// under a registry symbol, as core's and @nursery/process's are, so `instanceof` holds for either.
+// The errors of @nursery/workers, defined with core's adapter kit (`defineErrorClass`): a stable
+// code and a brand that makes `instanceof` hold across two installed copies of this package.
 import { CancelledError, type CancelReason } from "@nursery/core";
-
-const BRAND: unique symbol = Symbol.for("@nursery/workers.error") as never;
-
-function brandOf(value: unknown): unknown {
-  try {
-    return typeof value === "object" && value !== null ? (value as { [BRAND]?: unknown })[BRAND] : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { defineErrorClass } from "@nursery/core/adapter";
 
 /**
  * How a cancelled job ended, in {@link JobCancelledError.outcome}:
@@ -65,13 +56,10 @@ export class JobCancelledError extends CancelledError {
     this.message = `${this.message}; job "${job}" ${outcomeText(outcome, grace)}`;
     Object.defineProperty(this, "cause", { value: cancelled, writable: true, configurable: true });
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value) === "JobCancelledError";
-  }
 }
-JobCancelledError.prototype.name = "JobCancelledError";
-Object.defineProperty(JobCancelledError.prototype, BRAND, { value: "JobCancelledError", enumerable: false });
+// Its `code` stays core's ERR_CANCELLED (it is a CancelledError); the brand under this package's
+// scope is what tells it apart.
+defineErrorClass(JobCancelledError, { scope: "@nursery/workers", name: "JobCancelledError", code: "ERR_JOB_CANCELLED" });
 
 /** The stable codes of {@link WorkerError}. */
 export type WorkerErrorCode = "ERR_WORKER_EXIT" | "ERR_WORKER_CRASHED" | "ERR_WORKER_LOAD" | "ERR_POOL_CLOSED";
@@ -103,10 +91,9 @@ export class WorkerError extends Error {
     this.job = details.job;
     this.exitCode = details.exitCode ?? null;
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value) === "WorkerError";
-  }
 }
-WorkerError.prototype.name = "WorkerError";
-Object.defineProperty(WorkerError.prototype, BRAND, { value: "WorkerError", enumerable: false });
+defineErrorClass(WorkerError, {
+  scope: "@nursery/workers",
+  name: "WorkerError",
+  code: ["ERR_WORKER_EXIT", "ERR_WORKER_CRASHED", "ERR_WORKER_LOAD", "ERR_POOL_CLOSED"],
+});

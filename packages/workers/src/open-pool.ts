@@ -34,7 +34,7 @@ import { Job, type JobHost } from "./internal/job.js";
 import { JobQueue } from "./internal/job-queue.js";
 import { JobTaskImpl } from "./internal/job-task.js";
 import type { JobTask } from "./job-task.js";
-import { checkCount, checkDuration, checkOptions, checkOwner, checkString, checkWorkerFile, invalid, isObject } from "./internal/validate.js";
+import { checkClock, checkCount, checkDuration, checkOwner, checkString, checkWorkerFile, invalid, isObject, optionsOf } from "./internal/validate.js";
 import type { PoolOptions, RunJobOptions } from "./options.js";
 
 /** A pool of worker threads owned by a nursery. Made by {@link openPool}. */
@@ -100,11 +100,7 @@ class Pool implements WorkerPool, JobHost {
     this.#base = basename(file);
     this.name = options["name"] === undefined ? `pool ${this.#base}` : checkString("name", options["name"]);
     this.#grace = options["grace"] === undefined ? DEFAULT_GRACE : checkDuration("grace", options["grace"]);
-    const clock = options["clock"];
-    if (clock !== undefined && !(isObject(clock) && typeof clock["setTimer"] === "function" && typeof clock["clearTimer"] === "function")) {
-      throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
-    }
-    this.#clock = clock as Clock | undefined;
+    this.#clock = options["clock"] === undefined ? undefined : checkClock("clock", options["clock"]);
     const threads: Record<string, unknown> = {};
     if (options["maxThreads"] !== undefined) threads["maxThreads"] = checkCount("maxThreads", options["maxThreads"], 1);
     if (options["minThreads"] !== undefined) threads["minThreads"] = checkCount("minThreads", options["minThreads"], 0);
@@ -158,7 +154,7 @@ class Pool implements WorkerPool, JobHost {
 
   run(owner: Nursery | TaskContext, input: unknown, options?: RunJobOptions): JobTask<unknown> {
     const { nursery, task: ownerTask } = checkOwner("owner", owner);
-    const o = checkOptions("options", options);
+    const o = optionsOf("options", options);
     const exportName = o["export"] === undefined ? "default" : checkString("export", o["export"]);
     const name = o["name"] === undefined ? this.#defaultName(exportName) : checkString("name", o["name"]);
     const grace = o["grace"] === undefined ? this.#grace : checkDuration("grace", o["grace"]);
@@ -295,5 +291,5 @@ class Pool implements WorkerPool, JobHost {
 export function openPool<I = unknown, O = unknown>(owner: Nursery | TaskContext, worker: string | URL, options?: PoolOptions): WorkerPool<I, O> {
   const { nursery } = checkOwner("owner", owner);
   const file = checkWorkerFile(worker);
-  return new Pool(nursery, file, checkOptions("options", options)) as unknown as WorkerPool<I, O>;
+  return new Pool(nursery, file, optionsOf("options", options)) as unknown as WorkerPool<I, O>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { NurseryClosedError, dumpTree, nursery } from "@nursery/core";
-import { HOUSE_TYPE_ERROR, expectHouseTypeError, thrown } from "@nursery/core/testing";
+import { INVALID_ARGUMENT_MESSAGE, expectInvalidArgument, thrown } from "@nursery/core/testing";
 import { WorkerError, openPool, type WorkerPool } from "@nursery/workers";
 import { JOBS, eventLog, waitForEvent } from "./support.js";
 
@@ -116,17 +116,17 @@ describe("openPool", () => {
 
   it("throws a TypeError in the house shape for bad arguments", async () => {
     await nursery(async (n) => {
-      expectHouseTypeError(thrown(() => openPool({} as never, JOBS)), "owner");
-      expectHouseTypeError(thrown(() => openPool(n, "relative/jobs.mjs")), "worker");
-      expectHouseTypeError(thrown(() => openPool(n, JOBS, { grace: -1 })), "grace");
-      expectHouseTypeError(thrown(() => openPool(n, JOBS, { maxThreads: 0 })), "maxThreads");
-      expectHouseTypeError(thrown(() => openPool(n, JOBS, { minThreads: 3, maxThreads: 2 })), "minThreads");
-      expectHouseTypeError(thrown(() => openPool(n, JOBS, "x" as never)), "options");
+      expectInvalidArgument(thrown(() => openPool({} as never, JOBS)), "owner");
+      expectInvalidArgument(thrown(() => openPool(n, "relative/jobs.mjs")), "worker");
+      expectInvalidArgument(thrown(() => openPool(n, JOBS, { grace: -1 })), "grace");
+      expectInvalidArgument(thrown(() => openPool(n, JOBS, { maxThreads: 0 })), "maxThreads");
+      expectInvalidArgument(thrown(() => openPool(n, JOBS, { minThreads: 3, maxThreads: 2 })), "minThreads");
+      expectInvalidArgument(thrown(() => openPool(n, JOBS, "x" as never)), "options");
       const pool = openPool(n, JOBS, { maxThreads: 1, minThreads: 0 });
-      expectHouseTypeError(thrown(() => pool.run(42 as never, 1)), "owner");
-      expectHouseTypeError(thrown(() => pool.run(n, 1, { name: "" })), "name");
-      expectHouseTypeError(thrown(() => pool.run(n, 1, { grace: Number.NaN })), "grace");
-      expect((thrown(() => pool.run(n, 1, { transfer: 1 as never })) as Error).message).toMatch(HOUSE_TYPE_ERROR);
+      expectInvalidArgument(thrown(() => pool.run(42 as never, 1)), "owner");
+      expectInvalidArgument(thrown(() => pool.run(n, 1, { name: 5 as never })), "name");
+      expectInvalidArgument(thrown(() => pool.run(n, 1, { grace: Number.NaN })), "grace");
+      expect((thrown(() => pool.run(n, 1, { transfer: 1 as never })) as Error).message).toMatch(INVALID_ARGUMENT_MESSAGE);
       expect(pool.queued + pool.running).toBe(0);
       pool.close();
     });

@@ -1,34 +1,22 @@
-// Argument checks, in the one TypeError shape of the nursery packages (core's `invalidArgument`):
+// Argument checks: core's adapter kit (`@nursery/core/adapter`), so a bad argument gets the same
+// TypeError here as in every nursery package:
 //   Expected `grace` to be a number >= 0 or Infinity, got `-1` (number)
+// Only what is particular to pools is written here: the owner and the worker module.
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
-import { invalidArgument as invalid, type Nursery, type TaskContext } from "@nursery/core";
+import type { Nursery, TaskContext } from "@nursery/core";
+import { checkOptions, invalidArgument as invalid } from "@nursery/core/adapter";
 
-export { invalid };
+export { checkClock, checkCount, checkDuration, checkString, invalidArgument as invalid } from "@nursery/core/adapter";
+
+/** An options bag as a record (`{}` when absent); anything else is the kit's TypeError. */
+export function optionsOf(name: string, value: unknown): Record<string, unknown> {
+  checkOptions(name, value);
+  return (value ?? {}) as Record<string, unknown>;
+}
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
-}
-
-export function checkDuration(name: string, value: unknown): number {
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) throw invalid(name, "a number >= 0 or Infinity", value);
-  return value;
-}
-
-export function checkCount(name: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) throw invalid(name, `an integer >= ${min}`, value);
-  return value;
-}
-
-export function checkString(name: string, value: unknown): string {
-  if (typeof value !== "string" || value === "") throw invalid(name, "a non-empty string", value);
-  return value;
-}
-
-export function checkOptions(name: string, value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isObject(value)) throw invalid(name, "an options object", value);
-  return value;
 }
 
 /** The nursery a job or pool joins: the owner itself when it is a nursery, else the task's nursery. */
@@ -52,5 +40,5 @@ export function checkWorkerFile(value: unknown): string {
     // A malformed file URL: reported below like any other wrong value.
   }
   if (typeof value === "string" && isAbsolute(value)) return value;
-  throw invalid("worker", "a file URL or an absolute path (e.g. new URL(\"./job.js\", import.meta.url))", value);
+  throw invalid("worker", 'a file URL or an absolute path (e.g. new URL("./job.js", import.meta.url))', value);
 }
