@@ -38,6 +38,15 @@ export class JobTaskImpl<O> implements JobTask<O> {
     return (this.#job.promise as Promise<O>).then(onfulfilled, onrejected);
   }
 
+  // Task#catch and Task#finally (core's Task has them since issue 17).
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<O | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<O> {
+    return (this.#job.promise as Promise<O>).finally(onfinally);
+  }
+
   get [Symbol.toStringTag](): string {
     return "Task";
   }
