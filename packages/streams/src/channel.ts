@@ -12,7 +12,19 @@
 // Multi-producer / multi-consumer semantics: docs/design/decisions/streams-channel.md.
 import { ChannelClosedError } from "./errors.js";
 import { DONE, READER, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkOptionalSignal, checkOptions, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, checkCount, checkOptionalSignal, checkOptions, isAbortSignal, onCancel, type Cancellable } from "@nursery/core/adapter";
+
+/** A task, a scope context, an AbortSignal or anything whose `signal` is one. */
+function isCancellable(value: unknown): value is Cancellable {
+  if (isAbortSignal(value)) return true;
+  return typeof value === "object" && value !== null && "signal" in value && isAbortSignal((value as { signal: unknown }).signal);
+}
+
+/** The old options argument, checked: its signal, if any. */
+function optionsSignal(options: unknown): AbortSignal | undefined {
+  checkOptions("options", options);
+  return checkOptionalSignal("options.signal", (options as ChannelOperationOptions | undefined)?.signal);
+}
 import { iterate, type TaskIterator } from "./iterate.js";
 
 /** Options of {@link Channel.send} and {@link Channel.receive}. */
@@ -39,13 +51,15 @@ export interface Channel<T> extends AsyncIterable<T> {
    * before that, and with `signal.reason` if the signal aborts first; in both cases the item was not
    * enqueued.
    */
+  send(source: Cancellable, value: T): Promise<void>;
+  /** @deprecated Write `send(task, value)`: the cancellation source comes first (api-cancellation-source.md). */
   send(value: T, options?: ChannelOperationOptions): Promise<void>;
   /**
    * Takes the oldest item, waiting while the channel is empty. Rejects with `ChannelClosedError`
    * once the channel is closed and drained, and with `signal.reason` if the signal aborts first (no
    * item was taken).
    */
-  receive(options?: ChannelOperationOptions): Promise<T>;
+  receive(source?: Cancellable | ChannelOperationOptions): Promise<T>;
   /**
    * Closes the channel: pending and later sends reject with `ChannelClosedError`; receivers drain
    * the buffered items, then end. Synchronous and idempotent.
@@ -114,10 +128,13 @@ class MemoryChannel<T> implements Channel<T> {
     return this.#closed;
   }
 
-  send(value: T, options?: ChannelOperationOptions): Promise<void> {
-    checkOptions("options", options);
-    const signal = checkOptionalSignal("options.signal", options?.signal);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  send(...args: [source: Cancellable, value: T] | [value: T, options?: ChannelOperationOptions | undefined]): Promise<void> {
+    // `send(task, value)`, or the older `send(value, { signal })`.
+    const sourceFirst = args.length === 2 && isCancellable(args[0]);
+    const value = (sourceFirst ? args[1] : args[0]) as T;
+    const signal = sourceFirst ? (args[0] as Cancellable) : optionsSignal(args[1]);
+    const early = signal === undefined ? undefined : cancelReasonOf(signal);
+    if (early !== undefined) return Promise.reject(early);
     if (this.#closed) return Promise.reject(new ChannelClosedError("cannot send: channel is closed"));
     const receiver = first(this.#receivers);
     if (receiver !== undefined) {
@@ -144,17 +161,18 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#senders.add(waiter);
       if (signal !== undefined) {
-        remove = onCancel(signal, () => {
-          if (this.#senders.delete(waiter)) waiter.refuse(signal.reason);
+        remove = onCancel(signal, (reason) => {
+          if (this.#senders.delete(waiter)) waiter.refuse(reason);
         });
       }
     });
   }
 
-  receive(options?: ChannelOperationOptions): Promise<T> {
-    checkOptions("options", options);
-    const signal = checkOptionalSignal("options.signal", options?.signal);
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  receive(source?: Cancellable | ChannelOperationOptions): Promise<T> {
+    // `receive(task)`; `receive({ signal })` reads the same in both conventions.
+    const signal = isCancellable(source) ? source : optionsSignal(source);
+    const early = signal === undefined ? undefined : cancelReasonOf(signal);
+    if (early !== undefined) return Promise.reject(early);
     const taken = this.#take();
     if (taken !== undefined) return Promise.resolve(taken.value);
     if (this.#closed) return Promise.reject(new ChannelClosedError("channel is closed and drained"));
@@ -172,10 +190,10 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#receivers.add(waiter);
       if (signal !== undefined) {
-        remove = onCancel(signal, () => {
+        remove = onCancel(signal, (reason) => {
           if (this.#receivers.delete(waiter)) {
             remove?.();
-            reject(signal.reason);
+            reject(reason);
           }
         });
       }

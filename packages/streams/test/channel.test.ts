@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { nursery, type Task } from "@nursery/core";
+import { CancelledError, nursery, type Task } from "@nursery/core";
 import { ChannelClosedError, channel, iterate } from "@nursery/streams";
 import fc from "fast-check";
 import { collect, deferred, flush, listeners, rejectionOf, track } from "./support.js";
@@ -317,3 +317,37 @@ async function* take<T>(ch: AsyncIterable<T>, n: number): AsyncGenerator<T> {
     if (++i === n) return;
   }
 }
+
+describe("channel, cancellation source first", () => {
+  it("sends and receives with the task first, and a waiting receive(task) rejects with the task's cancellation", async () => {
+    const ch = channel<number>(1);
+    let seen: unknown;
+    const got: number[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        got.push(await ch.receive(task));
+        try {
+          await ch.receive(task);
+        } catch (err) {
+          seen = err;
+          throw err;
+        }
+      });
+      const sender = n.spawn((task) => ch.send(task, 7));
+      await sender;
+      await Promise.resolve();
+      n.children[0]?.cancel();
+    });
+    expect(got).toEqual([7]);
+    expect(seen).toBeInstanceOf(CancelledError);
+  });
+
+  it("rejects send(task, value) at once, enqueuing nothing, when the task is already cancelled", async () => {
+    const ch = channel<number>(1);
+    const controller = new AbortController();
+    controller.abort(new Error("gone"));
+    await expect(ch.send(controller.signal, 1)).rejects.toThrow("gone");
+    ch.close();
+    await expect(ch.receive()).rejects.toThrow(ChannelClosedError);
+  });
+});
