@@ -112,6 +112,29 @@ describe("examples/graceful-http-server", () => {
   });
 });
 
+describe("examples/service", () => {
+  it.each(["service/service.mjs", "service/service-before.mjs"])(
+    "%s queues a job priced by its upstream, then on SIGTERM stops the heartbeat, closes the server, drains the queue and exits 143",
+    async (file) => {
+      const upstream = await listen(createServer((_req, res) => res.end("42")));
+      const app = start(file, { env: { PORT: "0", UPSTREAM: upstream, HEARTBEAT: "3600000" } });
+      const url = /listening on (\S+)/.exec(await app.waitForLine("listening on"))?.[1] as string;
+      const res = await fetch(`${url}/jobs?item=apple`, { method: "POST" });
+      expect(await res.text()).toBe("queued apple at 42\n");
+      await app.waitForLine("worker: apple costs 42");
+      app.signal("SIGTERM");
+      const exit = await app.exited;
+      expect(exit.code).toBe(143);
+      expect(linesStartingWith(exit.stdout, "worker:", "heartbeat", "http:")).toEqual([
+        "worker: apple costs 42",
+        "heartbeat: stopped",
+        "http: closed",
+        "worker: queue drained",
+      ]);
+    },
+  );
+});
+
 describe("examples/crawler", () => {
   const CRAWLER = "crawler/crawl.mjs";
   const LIMIT = 3;
