@@ -88,7 +88,7 @@ async function serveSite(task) {
 }
 
 await run(async (main) => {
-  await nursery(
+  await nursery(main,
     async (n) => {
       // The site is started first and the crawler second, so on Ctrl+C the crawler is cancelled
       // first and the site closes only after every request to it was aborted.
@@ -108,6 +108,6 @@ await run(async (main) => {
         { name: "crawler" },
       );
     },
-    { name: "main", signal: main.signal },
+    { name: "main" },
   );
 });

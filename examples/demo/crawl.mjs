@@ -218,7 +218,7 @@ class ProgressLine {
 async function showProgress(task, progress) {
   try {
     if (process.stdout.isTTY) progress.draw();
-    for await (const _ of interval(process.stdout.isTTY ? 100 : 1000, task)) progress.draw();
+    for await (const _ of interval(task, process.stdout.isTTY ? 100 : 1000)) progress.draw();
   } finally {
     say(`cleanup: progress stopped at ${progress.queue.visited}/${progress.pages} pages`);
   }
@@ -229,7 +229,7 @@ async function showProgress(task, progress) {
 await run(async (main) => {
   const { workers, pages, delay, slowCleanup } = options;
   const started = performance.now();
-  const crawled = await nursery(
+  const crawled = await nursery(main,
     async (crawler) => {
       const site = await crawler.start((task) => serveSite(task, { pages, delay }), { name: "server" });
       const queue = await crawler.start(openQueue, { name: "queue" });
@@ -246,7 +246,7 @@ await run(async (main) => {
       crawler.cancel(); // the work is done: stop progress, queue and server, newest first
       return queue;
     },
-    { name: "crawler", signal: main.signal },
+    { name: "crawler" },
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   say(`done: ${crawled.visited} pages (${kb(crawled.bytes)}) in ${seconds} s with ${workers} workers`);

@@ -36,7 +36,7 @@ async function respond(req, res, task) {
   } else if (req.method === "GET" && url.pathname === "/slow") {
     const ms = Math.min(Number(url.searchParams.get("ms") ?? 1_000), 60_000);
     say(`${task.name}: waiting ${ms} ms`);
-    await sleep(ms, task); // cancelled with the task: the request is then cut off
+    await sleep(task, ms); // cancelled with the task: the request is then cut off
     res.end(`done after ${ms} ms\n`);
   } else if (req.method === "POST" || req.method === "PUT") {
     say(`${task.name}: receiving`);
@@ -70,7 +70,7 @@ async function http(task) {
 /** A background job, to show the order: it was started last, so it is stopped first. */
 async function stats(task) {
   try {
-    for await (const tick of interval(5_000, task)) say(`stats: up ${tick.index * 5} s`);
+    for await (const tick of interval(task, 5_000)) say(`stats: up ${tick.index * 5} s`);
   } finally {
     say("stats: stopped");
   }
@@ -78,14 +78,14 @@ async function stats(task) {
 
 await run(
   async (main) => {
-    await nursery(
+    await nursery(main,
       async (n) => {
         // serve() calls task.started(url) once it listens.
         const url = await n.start(http, { name: "http" });
         n.spawn(stats, { name: "stats" });
         say(`listening on ${url}`);
       },
-      { name: "app", signal: main.signal },
+      { name: "app" },
     );
   },
   { shutdownTimeout: SHUTDOWN_TIMEOUT },

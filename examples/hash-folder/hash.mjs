@@ -27,7 +27,7 @@ if (folder === undefined || folder.startsWith("--")) {
       if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`);
       else process.stderr.write(`${text}\n`);
     };
-    await nursery(
+    await nursery(task,
       async (n) => {
         const pool = openPool(n, new URL("./hash-file.mjs", import.meta.url), {
           maxThreads: option("threads", 4),
@@ -45,7 +45,7 @@ if (folder === undefined || folder.startsWith("--")) {
         pool.close(); // every job is submitted: the threads go once they are done
         for (const [i, job] of jobs.entries()) console.log(`${await job}  ${relative(folder, files[i])}`);
       },
-      { name: "hash-folder", signal: task.signal },
+      { name: "hash-folder" },
     );
     if (process.stderr.isTTY) process.stderr.write("\n");
   });

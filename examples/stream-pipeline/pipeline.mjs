@@ -34,7 +34,7 @@ const stats = { read: 0, written: 0 };
 async function* events({ signal }) {
   try {
     for (let seq = 1; seq <= COUNT; seq++) {
-      if (RATE > 0) await sleep(1_000 / RATE, { signal });
+      if (RATE > 0) await sleep(signal, 1_000 / RATE);
       const level = seq % 10 === 0 ? "error" : "info";
       yield JSON.stringify({ seq, level, ip: `10.0.0.${seq % 256}`, msg: `event ${seq}` });
     }
@@ -56,7 +56,7 @@ async function* onlyErrors(records) {
 
 /** A slow lookup (think DNS or a database), cancelled with the pipeline. */
 async function lookupHost(ip, signal) {
-  await sleep(2, { signal });
+  await sleep(signal, 2);
   return `host-${ip.split(".").at(-1)}.internal`;
 }
 
@@ -76,7 +76,7 @@ async function* toLines(records) {
 }
 
 await run(async (main) => {
-  await nursery(
+  await nursery(main,
     async (n) => {
       n.spawn(
         async (task) => {
@@ -98,11 +98,11 @@ await run(async (main) => {
       );
       n.spawn(
         async (task) => {
-          for await (const _ of interval(1_000, task)) console.log(`progress: ${stats.read} read, ${stats.written} written`);
+          for await (const _ of interval(task, 1_000)) console.log(`progress: ${stats.read} read, ${stats.written} written`);
         },
         { name: "progress" },
       );
     },
-    { name: "export", signal: main.signal },
+    { name: "export" },
   );
 });
