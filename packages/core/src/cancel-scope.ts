@@ -178,8 +178,10 @@ function deadlineScope<T>(
 }
 
 /**
- * Runs `fn` with a signal that aborts after `ms`; if the deadline cancels it, resolves with
- * `undefined` instead of failing. For work that is optional past a point ("refresh the cache if
+ * Runs `fn` in a cancel scope under `parent` (a task, a scope context or a signal) whose deadline is
+ * `ms` from now; if the deadline cancels it, resolves with `undefined` instead of failing. `fn`
+ * gets a {@link ScopeContext}: pass it first to what it runs. The older `moveOnAfter(ms, fn,
+ * { signal })` hands `fn` a bare signal and is deprecated. For work that is optional past a point ("refresh the cache if
  * it takes under 200 ms").
  *
  * - Success: resolves with `fn`'s value (also when `fn` ignored the deadline and finished late).
@@ -191,7 +193,7 @@ function deadlineScope<T>(
  *
  * @example
  * ```ts
- * const fresh = await moveOnAfter(200, (signal) => fetchPrices(signal), { signal: task.signal });
+ * const fresh = await moveOnAfter(task, 200, (scope) => fetchPrices(scope));
  * if (fresh === undefined) usePrevious();
  * ```
  */
@@ -209,8 +211,9 @@ export function moveOnAfter<T>(first: unknown, ...rest: unknown[]): Promise<T | 
 }
 
 /**
- * Runs `fn` with a signal that aborts after `ms`; if the deadline cancels it, rejects with
- * `TimeoutError` (code `ERR_TIMEOUT`, `cause`: what `fn` rejected with).
+ * Runs `fn` in a cancel scope under `parent` whose deadline is `ms` from now (`fn` gets a
+ * {@link ScopeContext}; the older `failAfter(ms, fn, { signal })` is deprecated); if the deadline
+ * cancels it, rejects with `TimeoutError` (code `ERR_TIMEOUT`, `cause`: what `fn` rejected with).
  *
  * - Success: resolves with `fn`'s value.
  * - Error: rejects with `fn`'s error.
@@ -220,7 +223,7 @@ export function moveOnAfter<T>(first: unknown, ...rest: unknown[]): Promise<T | 
  *
  * @example
  * ```ts
- * const user = await failAfter(5_000, (signal) => fetchUser(id, signal), { signal: task.signal });
+ * const user = await failAfter(task, 5_000, (scope) => fetchUser(id, scope));
  * ```
  */
 /** @deprecated Write `failAfter(task, ms, (scope) => ...)`: the parent comes first (api-cancellation-source.md). */
@@ -243,7 +246,7 @@ export function failAfter<T>(first: unknown, ...rest: unknown[]): Promise<T> {
  *
  * @example
  * ```ts
- * finally { await shield((signal) => db.flush({ signal }), { timeout: 2_000 }) }
+ * finally { await shield(task, (scope) => db.flush({ signal: scope.signal }), { timeout: 2_000 }) }
  * ```
  */
 /** @deprecated Write `shield(task, (scope) => ...)`: the parent comes first and the scope sits under it (api-cancellation-source.md). */
@@ -285,7 +288,7 @@ const yieldTurn: (resume: () => void) => void =
  *
  * @example
  * ```ts
- * for (const row of rows) { transform(row); if (++i % 1000 === 0) await checkpoint(signal) }
+ * for (const row of rows) { transform(row); if (++i % 1000 === 0) await checkpoint(task) }
  * ```
  */
 export function checkpoint(source: Cancellable): Promise<void> {

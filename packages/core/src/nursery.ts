@@ -578,6 +578,11 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
 /**
  * Runs `body` with a new nursery and settles once the body and every task it spawned have settled.
  *
+ * `nursery(parent, body, options?)` opens it as the child of `parent`: a task (followed through a
+ * cancel hook, no `AbortSignal` created; listed under the task in task trees and straggler
+ * reports), a scope context, or any signal. `nursery(body, options?)` opens a root, or one under a
+ * foreign `options.signal`.
+ *
  * Use it wherever work fans out: every task spawned into `n` is owned by it, and nothing outlives it.
  *
  * - Success: resolves with the body's value after all children finished.
@@ -588,7 +593,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
  *
  * @example
  * ```ts
- * const pages = await nursery(async (n) => {
+ * // Inside a task: the nursery is the task's child (cancelled with it, listed under it).
+ * const pages = await nursery(task, async (n) => {
  *   const a = n.spawn(({ signal }) => fetch(urlA, { signal }));
  *   const b = n.spawn(({ signal }) => fetch(urlB, { signal }));
  *   return [await a, await b];
