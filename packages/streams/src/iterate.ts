@@ -2,7 +2,7 @@
 // built the way it is) and internal/*-reader.ts (one reader per kind of source).
 import type { Readable } from "node:stream";
 import { Iteration, checkSource } from "./internal/iteration.js";
-import { checkBoolean, checkOptions, checkOptionalSignal } from "@nursery/core/adapter";
+import { checkBoolean, checkOptions, checkOptionalSignal, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
 
 /** What {@link iterate} reads: anything `for await` accepts, plus Node and web readable streams. */
 export type IterateSource<T> = AsyncIterable<T> | Iterable<T> | Readable | ReadableStream<T>;
@@ -56,14 +56,45 @@ export interface TaskIterator<T> extends AsyncIterator<T, undefined>, AsyncDispo
  * });
  * ```
  */
+export function iterate<T>(task: Cancellable, source: ReadableStream<T>, options?: Omit<IterateOptions, "signal">): TaskIterator<T>;
+export function iterate<T = unknown>(task: Cancellable, source: Readable, options?: Omit<IterateOptions, "signal">): TaskIterator<T>;
+export function iterate<T>(task: Cancellable, source: AsyncIterable<T> | Iterable<T>, options?: Omit<IterateOptions, "signal">): TaskIterator<T>;
 export function iterate<T>(source: ReadableStream<T>, options?: IterateOptions): TaskIterator<T>;
 export function iterate<T = unknown>(source: Readable, options?: IterateOptions): TaskIterator<T>;
 export function iterate<T>(source: AsyncIterable<T> | Iterable<T>, options?: IterateOptions): TaskIterator<T>;
-export function iterate<T>(source: IterateSource<T>, options?: IterateOptions): TaskIterator<T> {
+export function iterate<T>(first: unknown, second?: unknown, third?: unknown): TaskIterator<T> {
+  // `iterate(task, source, options?)`, or the older `iterate(source, { signal })`: told apart by
+  // whether the second argument is a source (an options object never is).
+  const sourceFirst = isSourceLike(second);
+  const source = (sourceFirst ? second : first) as IterateSource<T>;
+  const options = (sourceFirst ? third : second) as IterateOptions | undefined;
   checkSource("source", source);
   checkOptions("options", options);
-  const signal = checkOptionalSignal("options.signal", options?.signal);
+  let signal = checkOptionalSignal("options.signal", options?.signal);
+  if (sourceFirst) {
+    if (signal !== undefined) throw invalidArgument("options.signal", "left out (the task, the first argument, cancels the iteration)", signal);
+    signal = signalOfSource(first);
+  }
   const preventCancel = checkBoolean("options.preventCancel", options?.preventCancel, false);
   return new Iteration<T>(source, signal, preventCancel);
 }
 
+
+/** True for what `iterate()` can read; never for an options object. */
+function isSourceLike(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    checkSource("source", value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The signal of the first argument of `iterate(task, source)`: a task, a scope context or a signal. */
+function signalOfSource(source: unknown): AbortSignal {
+  if (isAbortSignal(source)) return source;
+  const signal = typeof source === "object" && source !== null ? (source as { signal?: unknown }).signal : undefined;
+  if (!isAbortSignal(signal)) throw invalidArgument("task", "a task, a scope context or an AbortSignal", source);
+  return signal;
+}

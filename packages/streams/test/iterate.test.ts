@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { nursery } from "@nursery/core";
+import { CancelledError, nursery } from "@nursery/core";
 import { expectSequence, spawnFixture, type Fixture } from "@nursery/core/testing";
 import { join } from "node:path";
 import { iterate } from "@nursery/streams";
@@ -527,6 +527,43 @@ describe("iterate input checks", () => {
     );
     expect(() => iterate([], { preventCancel: 1 as never })).toThrow(
       new TypeError("Expected `options.preventCancel` to be a boolean, got `1` (number)"),
+    );
+  });
+});
+
+describe("iterate(task, source)", () => {
+  it("ends with the task's cancellation and closes the source, the task given first", async () => {
+    const closed: string[] = [];
+    async function* numbers() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed.push("closed");
+      }
+    }
+    let seen: unknown;
+    const got: number[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        try {
+          for await (const x of iterate(task, numbers())) {
+            got.push(x);
+            if (x === 2) task.cancel();
+          }
+        } catch (err) {
+          seen = err;
+          throw err;
+        }
+      });
+    });
+    expect(got).toEqual([0, 1, 2]);
+    expect(seen).toBeInstanceOf(CancelledError);
+    expect(closed).toEqual(["closed"]);
+  });
+
+  it("throws the house TypeError for a first argument that cannot be cancelled", () => {
+    expect(() => iterate({} as never, [1, 2])).toThrow(
+      new TypeError("Expected `task` to be a task, a scope context or an AbortSignal, got `[object Object]` (object)"),
     );
   });
 });
