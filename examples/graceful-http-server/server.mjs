@@ -42,7 +42,7 @@ async function respond(req, res, task) {
     say(`${task.name}: receiving`);
     let bytes = 0;
     // iterate() ends the loop at once when the task is cancelled and destroys the request stream.
-    for await (const chunk of iterate(req, { signal: task.signal })) bytes += chunk.length;
+    for await (const chunk of iterate(task, req)) bytes += chunk.length;
     res.end(`received ${bytes} bytes\n`);
   } else {
     res.writeHead(404).end("not found\n");
