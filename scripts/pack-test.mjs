@@ -3,8 +3,8 @@
 // Packs every packages/*/package.json (not private), then, in a fresh project under os.tmpdir():
 // README links resolve inside each tarball, publint (strict), attw --pack (esm-only profile), a
 // consumer importing every `exports` key of every package, run by node (import and require) and
-// type-checked with skipLibCheck: false by every TypeScript the root devDependencies name
-// (`typescript` and the `ts<version>` aliases), and core alone upgraded to a patch version and
+// type-checked with skipLibCheck: false by every TypeScript version claimed (TYPESCRIPT below),
+// and core alone upgraded to a patch version and
 // reinstalled. Ends with one line: `pack-test: N passed, N failed`. Bounded: each command has a
 // time limit and the whole run stops after PACK_TEST_TIMEOUT_MS (default 15 minutes).
 import { spawnSync } from "node:child_process";
@@ -79,16 +79,21 @@ function brokenLinks(markdownPath, base) {
   return broken;
 }
 
-/** The TypeScript compilers the project claims: `typescript` and every `ts<version>` alias. */
-function compilers() {
-  const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies;
-  return Object.keys(dev)
-    .filter((name) => name === "typescript" || /^ts\d/.test(name))
-    .map((name) => {
-      const dir = join(root, "node_modules", name);
-      return { name, version: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version, tsc: join(dir, "bin", "tsc") };
-    })
-    .sort((a, b) => a.version.localeCompare(b.version, "en", { numeric: true }));
+/**
+ * The TypeScript versions the packages claim to support (docs/guide/installing.md says so): every
+ * 5.x minor from the floor, 5.2 (the first with `Disposable` in its libs), 6.0 and 7.0. Installed
+ * into the temporary folder, not the repository: several `typescript` copies in one node_modules
+ * would fight over node_modules/.bin/tsc.
+ */
+const TYPESCRIPT = ["5.2.2", "5.3.3", "5.4.5", "5.5.4", "5.6.3", "5.7.3", "5.8.3", "5.9.3", "6.0.3", "7.0.2"];
+
+function compilers(dir) {
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true }));
+  const specs = TYPESCRIPT.map((v) => `ts-${v}@npm:typescript@${v}`);
+  const r = run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", "--ignore-scripts", ...specs], { cwd: dir });
+  if (r.status !== 0) throw new Error(`installing TypeScript ${TYPESCRIPT.join(", ")} failed:\n${r.output}`);
+  return TYPESCRIPT.map((version) => ({ version, tsc: join(dir, "node_modules", `ts-${version}`, "bin", "tsc") }));
 }
 
 function writeConsumer(dir, pkgs) {
@@ -218,7 +223,7 @@ async function main() {
   check(`consumer imports all ${entryCount} entries and runs (ESM)`, esm.status === 0, esm.output.trim());
   const cjs = run(process.execPath, ["consumer.cjs"], { cwd: project, timeout: 60_000 });
   check(`consumer require()s every code entry on Node ${process.versions.node}`, cjs.status === 0, cjs.output.trim());
-  for (const ts of compilers()) {
+  for (const ts of compilers(join(work, "typescript"))) {
     const r = run(process.execPath, [ts.tsc, "-p", "tsconfig.json"], { cwd: project });
     check(`TypeScript ${ts.version} type-checks the consumer (skipLibCheck: false)`, r.status === 0, r.status === 0 ? "" : `\n${r.output}`);
   }

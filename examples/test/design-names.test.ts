@@ -54,8 +54,16 @@ const ALLOWED: Record<string, string> = {
   moveOnAt: "timers-delays-and-deadlines.md: absolute-time variants not added",
   "@nursery/core/run": "bench-bundle-size.md: run() was not moved to a subpath",
   "@nursery/timers/testing": "timers-delays-and-deadlines.md: no such entry, by decision",
+  visibilitychange: "the DOM event",
+  persisted: "the `pagehide` event's property",
+  "#private": "the marker TypeScript's declaration emit writes for private fields",
+  getBuiltinModule: "Node's `process.getBuiltinModule()` (20.16+)",
+  // Designs a decision record compares and turns down (continued).
+  runPage: "core-browser-root.md: no browser analogue of run()",
+  "@nursery/streams/node": "core-platform-neutral.md: a subpath was turned down for conditional imports",
   // Words of the docs' own vocabulary.
-  tested: "a status value of the checklist's rows",
+  "src/internal/host/NAME.node.ts": "the pattern of the Node variants (NAME stands for a module)",
+  "NAME.neutral.ts": "the pattern of the neutral variants (NAME stands for a module)",
   shuttingDown: "a state of the run() diagram in lifecycle.md",
 };
 
@@ -91,10 +99,21 @@ function missing(span: string): string[] {
     const exports = packageExports(scoped[1] as string);
     return exports?.has(`.${scoped[2] ?? ""}`) ? [] : [span];
   }
+  // A file suffix (`.d.ts`, `.node.ts`) names a kind of file, not a file.
+  if (/^(\.[a-z]+)+$/.test(span)) return [];
+  // An `exports` key (`./testing`) must be a key of one of our packages.
+  if (/^\.\/[\w-]+$/.test(span)) {
+    const packages = readdirSync(join(root, "packages"));
+    return packages.some((name) => packageExports(name)?.has(span) === true) ? [] : [span];
+  }
   if (PATH.test(span)) {
     if (builtinModules.includes(span)) return [];
+    // Built modules are named after their sources: `nursery.js` is `nursery.ts` compiled.
+    const exists = (path: string): boolean =>
+      files.some((f) => f === path || f.endsWith(`/${path}`) || f.startsWith(`${path}/`) || f.includes(`/${path}/`));
     const path = span.replace(/\/$/, "");
-    const found = files.some((f) => f === path || f.endsWith(`/${path}`) || f.startsWith(`${path}/`) || f.includes(`/${path}/`));
+    const source = path.replace(/^dist\//, "src/").replace(/\.js$/, ".ts");
+    const found = exists(path) || (path.endsWith(".js") && exists(source));
     return found ? [] : [span];
   }
   const id = span.match(IDENTIFIER);

@@ -20,7 +20,7 @@
 // an async generator (its `return()` queues behind the blocked `next()`, so it cannot end early).
 import { isCancelledBy, reportDetached } from "./abort.js";
 import { IteratorReader } from "./iterator-reader.js";
-import { ReadableReader, isNodeReadable } from "./readable-reader.js";
+import { isNodeReadable, nodeReader } from "#streams-host/node-readable";
 import { DONE, READER, hasReader, type Outcome, type Reader } from "./reader.js";
 import { invalidArgument as invalid, onCancel } from "@nursery/core/adapter";
 import { WebReader, isWebReadable } from "./web-reader.js";
@@ -35,7 +35,8 @@ const noop = (): void => {};
 
 export function openReader<T>(source: object): Reader<T> {
   if (hasReader(source)) return (source as { [READER](): Reader<T> })[READER]();
-  if (isNodeReadable(source)) return new ReadableReader<T>(source);
+  const node = nodeReader<T>(source);
+  if (node !== undefined) return node;
   if (isWebReadable(source)) return new WebReader<T>(source as ReadableStream<T>);
   return new IteratorReader<T>(source as AsyncIterable<T>);
 }
