@@ -74,6 +74,11 @@ describe("package metadata", () => {
       }
     });
 
+    it("has a CHANGELOG headed by its name, where `changeset version` adds each release", () => {
+      const changelog = readFileSync(join(dir, "CHANGELOG.md"), "utf8");
+      expect(changelog.startsWith(`# ${json.name}\n\n## ${json.version}`) || changelog.startsWith(`# ${json.name}\n\n## `)).toBe(true);
+    });
+
     it("packs README, LICENSE and CHANGELOG and no build info", () => {
       expect(existsSync(join(dir, "CHANGELOG.md"))).toBe(true);
       const files = packedFiles(dir);
