@@ -16,3 +16,10 @@ export const secondSignal = runtime.name === "node" ? "report-at-second" : "repo
 
 /** Native `using` / `await using` syntax and SuppressedError: Node 24+, Bun, Deno. */
 export const nativeUsing = runtime.name !== "node" || runtime.major >= 24;
+
+/**
+ * Whether run()'s task tree (second signal, shutdown timeout) gives each task's definition site
+ * (`at file:...:line:col`). It comes from an in-process inspector session: Node only; Bun and Deno
+ * print names, states and ages.
+ */
+export const spawnSites = runtime.name === "node";

@@ -3,7 +3,7 @@
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { spawnProgram } from "../runtime.mjs";
-import { secondSignal } from "../expected.mjs";
+import { secondSignal, spawnSites } from "../expected.mjs";
 import { test, assert } from "../harness.mjs";
 
 const app = fileURLToPath(new URL("../fixtures/app.mjs", import.meta.url));
@@ -51,6 +51,8 @@ test("run: a second SIGINT while a task ignores cancellation forces the exit wit
     assert.match(exit.stderr, /stubborn \[running, /);
     assert.doesNotMatch(exit.stderr, /again, exiting now/);
   }
+  if (spawnSites) assert.match(exit.stderr, /stubborn \[[a-z]+, [^\]]*\] at file:.*app\.mjs:\d+:\d+$/m);
+  else assert.match(exit.stderr, /stubborn \[[a-z]+, [^\]]*\]$/m);
   // The newest task never finished, so the older ones were never cancelled.
   assert.deepEqual(cleanups(exit.stdout), []);
 });
