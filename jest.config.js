@@ -14,6 +14,12 @@ const moduleNameMapper = {
   // Workspace packages resolve to their sources so a test never runs stale dist/ code.
   "^@nursery/([a-z]+)$": `${packagesDir}$1/src/index.ts`,
   "^@nursery/([a-z]+)/testing$": `${packagesDir}$1/src/testing/index.ts`,
+  // The one module of core that reads `import.meta` (CommonJS cannot parse it): see the file mapped to.
+  "^\\./watchdog-url\\.js$": `${packagesDir}core/test/watchdog-url.jest.ts`,
+  "^@nursery/([a-z]+)/adapter$": `${packagesDir}$1/src/adapter/index.ts`,
+  // package.json `imports` that pick a module by runtime (`#core-host/x`, `#streams-host/x`): jest
+  // runs on Node, so the Node variant.
+  "^#([a-z]+)-host/(.*)$": `${packagesDir}$1/src/internal/host/$2.node.ts`,
   // Sources import "./x.js" (Node ESM rule); map back to the .ts file.
   "^(\\.{1,2}/.*)\\.js$": "$1",
 };
@@ -58,5 +64,7 @@ export default {
       ? [project("examples", "<rootDir>/examples")]
       : []),
     ...(existsSync(new URL("./bench/test/", import.meta.url)) ? [project("bench", "<rootDir>/bench")] : []),
+    // Other runtimes (a real browser, workerd) and what the neutral entries may import.
+    ...(existsSync(new URL("./runtimes/test/", import.meta.url)) ? [project("runtimes", "<rootDir>/runtimes")] : []),
   ],
 };

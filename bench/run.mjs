@@ -136,6 +136,11 @@ function checkBars(results) {
     const gz = median(results, "6", "core alone", "gzBytes");
     add("6", "@nursery/core at most 6 KB (6,144 B) min+gz", has(gz) ? gz <= 6144 : null,
       has(gz) ? `core alone ${gz.toLocaleString("en-US")} B min+gz` : "missing figure");
+    const rest = median(results, "6", "core without run()", "gzBytes");
+    add("6", "core without run() at most 5 KB (5,120 B) min+gz", has(rest) ? rest <= 5120 : null,
+      has(rest) ? `core without run() ${rest.toLocaleString("en-US")} B min+gz` : "missing figure");
+    add("6", "run() at most 1.5 KB (1,536 B) min+gz on top of the rest", has(gz, rest) ? gz - rest <= 1536 : null,
+      has(gz, rest) ? `run() adds ${(gz - rest).toLocaleString("en-US")} B min+gz` : "missing figure");
   }
   return bars;
 }

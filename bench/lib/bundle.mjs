@@ -20,6 +20,9 @@ export const BUNDLE_ROWS = [
   // What a library that embeds nurseries but never calls the process entry ships: every export
   // except run(). Built from core's actual export list, so a new export is counted here too.
   { row: "core without run()", impl: "nursery", without: ["run"] },
+  // What a page ships: every export under the browser condition (in-process channels, run() the
+  // throwing stand-in), --platform=browser, nothing external.
+  { row: "core in a browser", impl: "nursery", entry: "core.mjs", browser: true },
 ];
 
 /** An entry re-exporting every public export of @nursery/core except the names in `without`. */
@@ -29,18 +32,24 @@ async function coreEntryWithout(without) {
   return `export { ${names.join(", ")} } from "@nursery/core";\n`;
 }
 
-/** Bundles one entry (a file in bench/bundle/, or `{ contents }`) the way an application bundler would (ESM, minified, platform-neutral, Node builtins external). */
-export async function bundleSize(entry) {
+/**
+ * Bundles one entry (a file in bench/bundle/, or `{ contents }`) the way an application bundler
+ * would: ESM, minified, platform-neutral with the `node` condition (so @nursery/core's real run()
+ * and Node's diagnostics_channel, as a server bundle gets them) and Node builtins external; or,
+ * with `browser`, for the browser with nothing external.
+ */
+export async function bundleSize(entry, { browser = false } = {}) {
   const source = typeof entry === "string" ? { entryPoints: [`${dir}${entry}`] } : { stdin: { ...entry, resolveDir: dir, loader: "js" } };
   const result = await esbuild.build({
     ...source,
     bundle: true,
     minify: true,
     format: "esm",
-    platform: "neutral",
+    platform: browser ? "browser" : "neutral",
     mainFields: ["module", "main"],
+    conditions: browser ? [] : ["node"],
     target: "es2022",
-    external: ["node:*"],
+    external: browser ? [] : ["node:*"],
     write: false,
     logLevel: "silent",
   });
@@ -55,7 +64,7 @@ export async function measureBundles() {
     if (spec.optional && !existsSync(`${dir}${spec.entry}`)) continue;
     try {
       const entry = spec.without === undefined ? spec.entry : { contents: await coreEntryWithout(spec.without) };
-      rows.push({ ...spec, result: await bundleSize(entry) });
+      rows.push({ ...spec, result: await bundleSize(entry, { browser: spec.browser === true }) });
     } catch (error) {
       rows.push({ ...spec, error: String(error?.message ?? error).split("\n").slice(0, 6).join("\n") });
     }

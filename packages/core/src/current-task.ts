@@ -1,13 +1,16 @@
 // currentTask(): the running task from anywhere inside it, without passing it down. Opt-in,
-// because AsyncLocalStorage on Node 20 is built on async_hooks and costs on every promise.
-import { AsyncLocalStorage } from "node:async_hooks";
+// because AsyncLocalStorage on Node 20 is built on async_hooks and costs on every promise. Where
+// the runtime has no AsyncLocalStorage (browsers, workerd), enableCurrentTask() throws rather than
+// leave a program believing currentTask() works.
+import { AsyncLocalStorage } from "#core-host/async-local-storage";
 import { context } from "./internal/context.js";
 import type { TaskContext } from "./task.js";
 
 /**
  * Turns on {@link currentTask} for tasks spawned from now on. Call it once at start-up: it makes a
  * spawn-heavy workload about 1.7x slower on Node 20 (`node bench/tracing.mjs`), so libraries
- * should not call it.
+ * should not call it. Where the runtime has no `AsyncLocalStorage` (browsers, workerd) it throws an
+ * `Error` with code `ERR_UNSUPPORTED_RUNTIME`.
  */
 export function enableCurrentTask(): void {
   context.storage ??= new AsyncLocalStorage<TaskContext>();

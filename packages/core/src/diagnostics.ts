@@ -1,7 +1,9 @@
 // Lifecycle events on node:diagnostics_channel, for tracing and metrics tools. Publishing is
 // guarded by `hasSubscribers`: with nobody subscribed, no event object is allocated and the cost
-// is one property read per spawn, cancellation and settlement.
-import { channel } from "node:diagnostics_channel";
+// is one property read per spawn, cancellation and settlement. Where the runtime has no
+// diagnostics_channel (browsers, workerd), the channels are in-process ones with the same contract
+// (internal/host/diagnostics-channel.neutral.ts), chosen by package.json `imports` conditions.
+import { channel } from "#core-host/diagnostics-channel";
 import type { CancelledError } from "./errors.js";
 import type { Nursery } from "./nursery.js";
 import type { Task, TaskState } from "./task.js";
@@ -31,9 +33,35 @@ export interface SettleEvent {
 }
 
 /**
+ * The part of a `node:diagnostics_channel` `Channel` that {@link channels} has on every runtime:
+ * on Node, Bun and Deno it is the runtime's own channel; in browsers and workerd an in-process one.
+ */
+/** `nursery:open`: a nursery was created (its outside signal, if any, already followed). */
+export interface OpenEvent {
+  readonly nursery: Nursery;
+}
+
+/** `nursery:close`: a nursery settled, after its body and every child; `ok` false when it rejected. */
+export interface CloseEvent {
+  readonly nursery: Nursery;
+  readonly ok: boolean;
+  readonly outcome: unknown;
+}
+
+export interface DiagnosticsChannel {
+  readonly name: string | symbol;
+  /** True while at least one subscriber is attached; publish only then. */
+  readonly hasSubscribers: boolean;
+  publish(message: unknown): void;
+  subscribe(onMessage: (message: unknown, name: string | symbol) => void): void;
+  unsubscribe(onMessage: (message: unknown, name: string | symbol) => void): void;
+}
+
+/**
  * The channels, by name: `nursery:spawn` ({@link SpawnEvent}), `nursery:cancel`
  * ({@link CancelEvent}), `nursery:settle` ({@link SettleEvent}). Subscribe with
- * `diagnostics_channel.subscribe(name, fn)` or through these objects.
+ * `diagnostics_channel.subscribe(name, fn)` (Node, Bun, Deno) or through these objects (every
+ * runtime).
  *
  * @example
  * ```ts
@@ -41,8 +69,16 @@ export interface SettleEvent {
  * subscribe("nursery:settle", (e) => metrics.count((e as SettleEvent).state));
  * ```
  */
-export const channels = {
+export const channels: {
+  readonly spawn: DiagnosticsChannel;
+  readonly cancel: DiagnosticsChannel;
+  readonly settle: DiagnosticsChannel;
+  readonly open: DiagnosticsChannel;
+  readonly close: DiagnosticsChannel;
+} = {
   spawn: channel("nursery:spawn"),
   cancel: channel("nursery:cancel"),
   settle: channel("nursery:settle"),
+  open: channel("nursery:open"),
+  close: channel("nursery:close"),
 } as const;

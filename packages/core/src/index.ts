@@ -15,9 +15,12 @@ export {
   type Straggler,
 } from "./errors.js";
 export { realClock, type Clock, type TimerHandle } from "./clock.js";
-export { run, type RunOptions } from "./run.js";
+// Node, Bun, Deno: the process entry; elsewhere the same signature, throwing (package.json `imports`).
+export { run, type RunOptions } from "#core-host/run";
+export { onProcessExit, type ExitHook } from "./exit-hooks.js";
 export { dumpTree, type TreeOptions } from "./tree.js";
 export { onCancel, cancelReasonOf, isAbortSignal, type Cancellable } from "./on-cancel.js";
-export { channels, type SpawnEvent, type CancelEvent, type SettleEvent } from "./diagnostics.js";
+export { channels, type DiagnosticsChannel, type SpawnEvent, type CancelEvent, type SettleEvent, type OpenEvent, type CloseEvent } from "./diagnostics.js";
+export { enableLeakWarnings, type LeakWarningOptions } from "#core-host/leak-warnings";
 export { currentTask, enableCurrentTask } from "./current-task.js";
 export { invalidArgument, describeValue } from "./invalid-argument.js";

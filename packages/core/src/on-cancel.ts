@@ -82,7 +82,30 @@ export function onCancel(source: Cancellable, callback: (reason: unknown) => voi
     callback(signal.reason);
     return noop;
   }
-  const listener = (): void => callback(signal.reason);
+  return listen(signal, callback);
+}
+
+// The one abort listener of every adapter (see docs/design/decisions/adapter-kit.md):
+// - `{ once: true }`: when a signal with n listeners aborts, the dispatch unlinks each one in O(1);
+//   a listener removing itself by `removeEventListener` searches the list, O(n^2) in all.
+// - the remover does nothing once the listener fired, for the same reason: operations call it when
+//   they settle, which after an abort is right after the listener ran.
+// - an "abort" event dispatched by hand on a signal that is not aborted re-arms the listener
+//   instead of consuming it (with `once`, it would otherwise be gone when the real abort comes).
+function listen(signal: AbortSignal, callback: (reason: unknown) => void): () => void {
+  let armed = true;
+  const listener = (): void => {
+    if (!signal.aborted) {
+      signal.addEventListener("abort", listener, { once: true });
+      return;
+    }
+    armed = false;
+    callback(signal.reason);
+  };
   signal.addEventListener("abort", listener, { once: true });
-  return () => signal.removeEventListener("abort", listener);
+  return () => {
+    if (!armed) return;
+    armed = false;
+    signal.removeEventListener("abort", listener);
+  };
 }

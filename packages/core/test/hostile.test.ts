@@ -32,10 +32,10 @@ import {
   type Nursery,
   type TaskContext,
 } from "@nursery/core";
-import { VirtualClock, expectSequence, spawnFixture, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectSequence, spawnFixture, expectInvalidArgument, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns, type Settled } from "@nursery/core/testing";
 import { collectUnhandledRejections, flush } from "./support.js";
 
-// Argument errors are checked with expectHouseTypeError, for the house shape:
+// Argument errors are checked with expectInvalidArgument, for the house shape:
 // Expected `name` to be <what>, got `<value>` (<typeof>).
 const bad = <T>(value: unknown): T => value as T;
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
@@ -114,8 +114,8 @@ describe("hostile arguments: numbers", () => {
       const outside = new AbortController();
       let ran = false;
       const err = thrown(() => nursery(() => (ran = true), bad({ [option]: value, clock, signal: outside.signal })));
-      expectHouseTypeError(err, option);
-      expectHouseTypeError(thrown(() => openNursery(bad({ [option]: value }))), option);
+      expectInvalidArgument(err, option);
+      expectInvalidArgument(thrown(() => openNursery(bad({ [option]: value }))), option);
       expect(ran).toBe(false);
       expect(clock.pending).toBe(0);
       expect(listeners(outside.signal)).toBe(0);
@@ -150,9 +150,9 @@ describe("hostile arguments: numbers", () => {
     const fn = (): void => {
       called = true;
     };
-    expectHouseTypeError(thrown(() => moveOnAfter(bad(value), fn)), "ms");
-    expectHouseTypeError(thrown(() => failAfter(bad(value), fn)), "ms");
-    expectHouseTypeError(thrown(() => shield(fn, bad({ timeout: value }))), "timeout");
+    expectInvalidArgument(thrown(() => moveOnAfter(bad(value), fn)), "ms");
+    expectInvalidArgument(thrown(() => failAfter(bad(value), fn)), "ms");
+    expectInvalidArgument(thrown(() => shield(fn, bad({ timeout: value }))), "timeout");
     expect(called).toBe(false);
   });
 
@@ -175,31 +175,31 @@ describe("hostile arguments: numbers", () => {
   });
 
   it.each(notNumbers)("realClock.setTimer and VirtualClock.setTimer reject ms %s", (_label, value) => {
-    expectHouseTypeError(thrown(() => realClock.setTimer(bad(value), () => {})), "ms");
+    expectInvalidArgument(thrown(() => realClock.setTimer(bad(value), () => {})), "ms");
     const clock = new VirtualClock();
-    expectHouseTypeError(thrown(() => clock.setTimer(bad(value), () => {})), "ms");
+    expectInvalidArgument(thrown(() => clock.setTimer(bad(value), () => {})), "ms");
     expect(clock.pending).toBe(0);
   });
 
   it.each(notNumbers)("VirtualClock.advance(%s) rejects and leaves time where it was", async (_label, value) => {
     const clock = new VirtualClock({ now: 7 });
-    expectHouseTypeError(await clock.advance(bad(value)).catch((e: unknown) => e), "ms");
+    expectInvalidArgument(await clock.advance(bad(value)).catch((e: unknown) => e), "ms");
     expect(clock.now()).toBe(7);
   });
 
   it("VirtualClock rejects bad constructor options, runAll limits and autojump arguments", async () => {
-    expectHouseTypeError(thrown(() => new VirtualClock({ now: NaN })), "now");
-    expectHouseTypeError(thrown(() => new VirtualClock({ now: Infinity })), "now");
-    expectHouseTypeError(thrown(() => new VirtualClock(bad({ now: "0" }))), "now");
-    expectHouseTypeError(thrown(() => new VirtualClock(bad({ autojump: 5 }))), "autojump");
-    expectHouseTypeError(thrown(() => new VirtualClock(bad({ autojump: null }))), "autojump");
+    expectInvalidArgument(thrown(() => new VirtualClock({ now: NaN })), "now");
+    expectInvalidArgument(thrown(() => new VirtualClock({ now: Infinity })), "now");
+    expectInvalidArgument(thrown(() => new VirtualClock(bad({ now: "0" }))), "now");
+    expectInvalidArgument(thrown(() => new VirtualClock(bad({ autojump: 5 }))), "autojump");
+    expectInvalidArgument(thrown(() => new VirtualClock(bad({ autojump: null }))), "autojump");
     const clock = new VirtualClock();
-    expectHouseTypeError(thrown(() => clock.autojump(bad("yes"))), "enabled");
-    expectHouseTypeError(thrown(() => clock.autojump({ threshold: -1 })), "threshold");
-    expectHouseTypeError(thrown(() => clock.autojump({ threshold: NaN })), "threshold");
-    expectHouseTypeError(await clock.runAll(bad(5)).catch((e: unknown) => e), "options");
-    expectHouseTypeError(await clock.runAll(bad({ limit: "x" })).catch((e: unknown) => e), "limit");
-    expectHouseTypeError(await clock.runAll({ limit: NaN }).catch((e: unknown) => e), "limit");
+    expectInvalidArgument(thrown(() => clock.autojump(bad("yes"))), "enabled");
+    expectInvalidArgument(thrown(() => clock.autojump({ threshold: -1 })), "threshold");
+    expectInvalidArgument(thrown(() => clock.autojump({ threshold: NaN })), "threshold");
+    expectInvalidArgument(await clock.runAll(bad(5)).catch((e: unknown) => e), "options");
+    expectInvalidArgument(await clock.runAll(bad({ limit: "x" })).catch((e: unknown) => e), "limit");
+    expectInvalidArgument(await clock.runAll({ limit: NaN }).catch((e: unknown) => e), "limit");
     expect(clock.advance(Infinity)).rejects.toThrow(TypeError);
     // clearTimer of anything that is not a live handle is a documented no-op.
     for (const handle of [undefined, null, 5, {}, "x"]) expect(() => clock.clearTimer(bad(handle))).not.toThrow();
@@ -209,44 +209,44 @@ describe("hostile arguments: numbers", () => {
 
 describe("hostile arguments: types", () => {
   it.each(notFunctions)("rejects a body / fn / callback / main of %s", async (_label, value) => {
-    expectHouseTypeError(thrown(() => nursery(bad(value))), "body");
-    expectHouseTypeError(thrown(() => moveOnAfter(1, bad(value))), "fn");
-    expectHouseTypeError(thrown(() => failAfter(1, bad(value))), "fn");
-    expectHouseTypeError(thrown(() => shield(bad(value))), "fn");
-    expectHouseTypeError(thrown(() => onCancel(new AbortController().signal, bad(value))), "callback");
-    expectHouseTypeError(thrown(() => run(bad(value), { exit: false })), "main");
-    expectHouseTypeError(thrown(() => realClock.setTimer(1, bad(value))), "callback");
-    expectHouseTypeError(thrown(() => new VirtualClock().setTimer(1, bad(value))), "callback");
+    expectInvalidArgument(thrown(() => nursery(bad(value))), "body");
+    expectInvalidArgument(thrown(() => moveOnAfter(1, bad(value))), "fn");
+    expectInvalidArgument(thrown(() => failAfter(1, bad(value))), "fn");
+    expectInvalidArgument(thrown(() => shield(bad(value))), "fn");
+    expectInvalidArgument(thrown(() => onCancel(new AbortController().signal, bad(value))), "callback");
+    expectInvalidArgument(thrown(() => run(bad(value), { exit: false })), "main");
+    expectInvalidArgument(thrown(() => realClock.setTimer(1, bad(value))), "callback");
+    expectInvalidArgument(thrown(() => new VirtualClock().setTimer(1, bad(value))), "callback");
     await nursery((n) => {
-      expectHouseTypeError(thrown(() => n.spawn(bad(value))), "fn");
-      expectHouseTypeError(thrown(() => n.start(bad(value))), "fn");
+      expectInvalidArgument(thrown(() => n.spawn(bad(value))), "fn");
+      expectInvalidArgument(thrown(() => n.start(bad(value))), "fn");
       expect(n.children).toHaveLength(0);
     });
   });
 
   it.each(notOptions)("rejects options of %s everywhere an options object is taken", async (_label, value) => {
     const fn = (): number => 1;
-    expectHouseTypeError(thrown(() => nursery(fn, bad(value))), "options");
-    expectHouseTypeError(thrown(() => openNursery(bad(value))), "options");
-    expectHouseTypeError(thrown(() => moveOnAfter(1, fn, bad(value))), "options");
-    expectHouseTypeError(thrown(() => failAfter(1, fn, bad(value))), "options");
-    expectHouseTypeError(thrown(() => shield(fn, bad(value))), "options");
-    expectHouseTypeError(thrown(() => run(fn, bad(value))), "options");
-    expectHouseTypeError(thrown(() => dumpTree(openNursery(), bad(value))), "options");
-    expectHouseTypeError(thrown(() => new VirtualClock(bad(value))), "options");
-    expectHouseTypeError(thrown(() => spawnFixture("x.mjs", bad(value))), "options");
+    expectInvalidArgument(thrown(() => nursery(fn, bad(value))), "options");
+    expectInvalidArgument(thrown(() => openNursery(bad(value))), "options");
+    expectInvalidArgument(thrown(() => moveOnAfter(1, fn, bad(value))), "options");
+    expectInvalidArgument(thrown(() => failAfter(1, fn, bad(value))), "options");
+    expectInvalidArgument(thrown(() => shield(fn, bad(value))), "options");
+    expectInvalidArgument(thrown(() => run(fn, bad(value))), "options");
+    expectInvalidArgument(thrown(() => dumpTree(openNursery(), bad(value))), "options");
+    expectInvalidArgument(thrown(() => new VirtualClock(bad(value))), "options");
+    expectInvalidArgument(thrown(() => spawnFixture("x.mjs", bad(value))), "options");
     await nursery((n) => {
-      expectHouseTypeError(thrown(() => n.spawn(fn, bad(value))), "options");
-      expectHouseTypeError(thrown(() => n.start(fn, bad(value))), "options");
+      expectInvalidArgument(thrown(() => n.spawn(fn, bad(value))), "options");
+      expectInvalidArgument(thrown(() => n.start(fn, bad(value))), "options");
     });
   });
 
   it.each(notSignals)("rejects a signal of %s and adds nothing", (_label, value) => {
     const fn = (): number => 1;
-    expectHouseTypeError(thrown(() => nursery(fn, bad({ signal: value }))), "signal");
-    expectHouseTypeError(thrown(() => moveOnAfter(1, fn, bad({ signal: value }))), "signal");
-    expectHouseTypeError(thrown(() => failAfter(1, fn, bad({ signal: value }))), "signal");
-    expectHouseTypeError(thrown(() => checkpoint(bad(value))), "signal");
+    expectInvalidArgument(thrown(() => nursery(fn, bad({ signal: value }))), "signal");
+    expectInvalidArgument(thrown(() => moveOnAfter(1, fn, bad({ signal: value }))), "signal");
+    expectInvalidArgument(thrown(() => failAfter(1, fn, bad({ signal: value }))), "signal");
+    expectInvalidArgument(thrown(() => checkpoint(bad(value))), "signal");
     if (value instanceof AbortController) {
       // Documented: onCancel()/cancelReasonOf() take anything with a `signal` (a nursery, an options
       // object), so a controller is listened to through its signal.
@@ -259,57 +259,57 @@ describe("hostile arguments: types", () => {
       expect(heard).toBe(0);
       return;
     }
-    expectHouseTypeError(thrown(() => onCancel(bad(value), () => {})), "source");
-    expectHouseTypeError(thrown(() => cancelReasonOf(bad(value))), "source");
+    expectInvalidArgument(thrown(() => onCancel(bad(value), () => {})), "source");
+    expectInvalidArgument(thrown(() => cancelReasonOf(bad(value))), "source");
   });
 
   it("rejects names, orders, clocks and flags of the wrong type", () => {
     const fn = (): number => 1;
     for (const name of [5, null, {}, Symbol("n"), ["a"]]) {
-      expectHouseTypeError(thrown(() => nursery(fn, bad({ name }))), "name");
-      expectHouseTypeError(thrown(() => moveOnAfter(1, fn, bad({ name }))), "name");
+      expectInvalidArgument(thrown(() => nursery(fn, bad({ name }))), "name");
+      expectInvalidArgument(thrown(() => moveOnAfter(1, fn, bad({ name }))), "name");
     }
     for (const cancelOrder of ["forward", "", null, 1, "REVERSE"]) {
-      expectHouseTypeError(thrown(() => nursery(fn, bad({ cancelOrder }))), "cancelOrder");
+      expectInvalidArgument(thrown(() => nursery(fn, bad({ cancelOrder }))), "cancelOrder");
     }
     for (const clock of [null, 5, {}, Date, { setTimer: 5 }]) {
-      expectHouseTypeError(thrown(() => nursery(fn, bad({ clock }))), "clock");
-      expectHouseTypeError(thrown(() => failAfter(1, fn, bad({ clock }))), "clock");
+      expectInvalidArgument(thrown(() => nursery(fn, bad({ clock }))), "clock");
+      expectInvalidArgument(thrown(() => failAfter(1, fn, bad({ clock }))), "clock");
     }
-    for (const shieldFlag of ["yes", 1, null]) expectHouseTypeError(thrown(() => moveOnAfter(1, fn, bad({ shield: shieldFlag }))), "shield");
+    for (const shieldFlag of ["yes", 1, null]) expectInvalidArgument(thrown(() => moveOnAfter(1, fn, bad({ shield: shieldFlag }))), "shield");
   });
 
   it("rejects run() options before installing anything (SIGKILL and SIGSTOP cannot be listened to)", () => {
     const fn = (): number => 1;
     const before = ["SIGINT", "SIGTERM", "SIGHUP", "unhandledRejection"].map((e) => process.listenerCount(e));
     const timers = process.getActiveResourcesInfo().length;
-    expectHouseTypeError(thrown(() => run(fn, bad({ signals: "SIGINT" }))), "signals");
-    expectHouseTypeError(thrown(() => run(fn, bad({ signals: ["SIGNOPE"] }))), "signals");
-    expectHouseTypeError(thrown(() => run(fn, bad({ signals: [2] }))), "signals");
-    expectHouseTypeError(thrown(() => run(fn, { signals: ["SIGINT", "SIGKILL"] })), "signals");
-    expectHouseTypeError(thrown(() => run(fn, { signals: ["SIGSTOP"] })), "signals");
-    expectHouseTypeError(thrown(() => run(fn, { shutdownTimeout: -1 })), "shutdownTimeout");
-    expectHouseTypeError(thrown(() => run(fn, { shutdownTimeout: NaN })), "shutdownTimeout");
-    expectHouseTypeError(thrown(() => run(fn, bad({ onSecondSignal: "panic" }))), "onSecondSignal");
-    expectHouseTypeError(thrown(() => run(fn, bad({ exit: "no" }))), "exit");
-    expectHouseTypeError(thrown(() => run(fn, bad({ exit: false, catchUncaught: "no" }))), "catchUncaught");
-    expectHouseTypeError(thrown(() => run(fn, bad({ exit: false, name: 5 }))), "name");
+    expectInvalidArgument(thrown(() => run(fn, bad({ signals: "SIGINT" }))), "signals");
+    expectInvalidArgument(thrown(() => run(fn, bad({ signals: ["SIGNOPE"] }))), "signals");
+    expectInvalidArgument(thrown(() => run(fn, bad({ signals: [2] }))), "signals");
+    expectInvalidArgument(thrown(() => run(fn, { signals: ["SIGINT", "SIGKILL"] })), "signals");
+    expectInvalidArgument(thrown(() => run(fn, { signals: ["SIGSTOP"] })), "signals");
+    expectInvalidArgument(thrown(() => run(fn, { shutdownTimeout: -1 })), "shutdownTimeout");
+    expectInvalidArgument(thrown(() => run(fn, { shutdownTimeout: NaN })), "shutdownTimeout");
+    expectInvalidArgument(thrown(() => run(fn, bad({ onSecondSignal: "panic" }))), "onSecondSignal");
+    expectInvalidArgument(thrown(() => run(fn, bad({ exit: "no" }))), "exit");
+    expectInvalidArgument(thrown(() => run(fn, bad({ exit: false, catchUncaught: "no" }))), "catchUncaught");
+    expectInvalidArgument(thrown(() => run(fn, bad({ exit: false, name: 5 }))), "name");
     expect(["SIGINT", "SIGTERM", "SIGHUP", "unhandledRejection"].map((e) => process.listenerCount(e))).toEqual(before);
     expect(process.getActiveResourcesInfo().length).toBe(timers);
   });
 
   it("rejects dumpTree() of something that is not a nursery, and a locate that is not a function", () => {
     for (const root of [undefined, null, 5, {}, { children: [] }, new AbortController()]) {
-      expectHouseTypeError(thrown(() => dumpTree(bad(root))), "root");
+      expectInvalidArgument(thrown(() => dumpTree(bad(root))), "root");
     }
-    expectHouseTypeError(thrown(() => dumpTree(openNursery(), bad({ locate: 5 }))), "locate");
+    expectInvalidArgument(thrown(() => dumpTree(openNursery(), bad({ locate: 5 }))), "locate");
     expect(dumpTree(openNursery({ name: "ok" }))).toBe("ok (nursery)");
   });
 
   it("rejects expectSequence() and spawnFixture() arguments of the wrong type", () => {
-    expectHouseTypeError(thrown(() => expectSequence(bad(null), [])), "log");
-    expectHouseTypeError(thrown(() => expectSequence([], bad("abc"))), "pattern");
-    expectHouseTypeError(thrown(() => spawnFixture(bad(5))), "file");
+    expectInvalidArgument(thrown(() => expectSequence(bad(null), [])), "log");
+    expectInvalidArgument(thrown(() => expectSequence([], bad("abc"))), "pattern");
+    expectInvalidArgument(thrown(() => spawnFixture(bad(5))), "file");
   });
 
   it("isCancellation() never throws, whatever it is given", () => {

@@ -1,6 +1,16 @@
 import { describe, it, expect } from "@jest/globals";
 import { nursery, TimeoutError, CancelledError } from "@nursery/core";
-import { VirtualClock, expectSequence, expectHouseTypeError, settledBy, eventLoopTurns, thrown } from "@nursery/core/testing";
+import {
+  VirtualClock,
+  expectSequence,
+  expectInvalidArgument,
+  expectHouseTypeError,
+  INVALID_ARGUMENT_MESSAGE,
+  HOUSE_TYPE_ERROR,
+  settledBy,
+  eventLoopTurns,
+  thrown,
+} from "@nursery/core/testing";
 import { deferred, flush, rejection, sleepUntil } from "./support.js";
 
 describe("VirtualClock", () => {
@@ -262,11 +272,11 @@ describe("expectSequence", () => {
   });
 });
 
-describe("expectHouseTypeError", () => {
+describe("expectInvalidArgument", () => {
   it("passes for a house-shape TypeError about the named argument", () => {
     const err = thrown(() => nursery(() => {}, { timeout: -1 }));
-    expect(() => expectHouseTypeError(err, "timeout")).not.toThrow();
-    expect(() => expectHouseTypeError(new TypeError("Expected `options.signal` to be an AbortSignal, got `{}` (object)"), "options.signal")).not.toThrow();
+    expect(() => expectInvalidArgument(err, "timeout")).not.toThrow();
+    expect(() => expectInvalidArgument(new TypeError("Expected `options.signal` to be an AbortSignal, got `{}` (object)"), "options.signal")).not.toThrow();
   });
 
   it.each<[string, unknown, string]>([
@@ -276,17 +286,22 @@ describe("expectHouseTypeError", () => {
     ["a TypeError about another argument", new TypeError("Expected `ms` to be a number >= 0 or Infinity, got `-1` (number)"), "the message does not start with Expected `timeout`"],
     ["a TypeError about an argument whose name only starts the same", new TypeError("Expected `timeouts` to be an array, got `1` (number)"), "the message does not start with Expected `timeout`"],
   ])("throws an Error saying why for %s", (_label, err, why) => {
-    const failure = thrown(() => expectHouseTypeError(err, "timeout"));
+    const failure = thrown(() => expectInvalidArgument(err, "timeout"));
     expect(failure).toBeInstanceOf(Error);
     expect(failure).not.toBeInstanceOf(TypeError);
-    expect((failure as Error).message.startsWith(`expectHouseTypeError: ${why}`)).toBe(true);
+    expect((failure as Error).message.startsWith(`expectInvalidArgument: ${why}`)).toBe(true);
     expect((failure as Error).message).toContain("\n  got: ");
   });
 
   it("throws a house-shape TypeError when the name is not a string", () => {
-    expect(() => expectHouseTypeError(new TypeError("x"), 42 as never)).toThrow(
+    expect(() => expectInvalidArgument(new TypeError("x"), 42 as never)).toThrow(
       new TypeError("Expected `name` to be a string, got `42` (number)"),
     );
+  });
+
+  it("is still exported under its deprecated names, expectHouseTypeError and HOUSE_TYPE_ERROR", () => {
+    expect(expectHouseTypeError).toBe(expectInvalidArgument);
+    expect(HOUSE_TYPE_ERROR).toBe(INVALID_ARGUMENT_MESSAGE);
   });
 });
 

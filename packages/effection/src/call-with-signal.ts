@@ -12,7 +12,7 @@
 import { isCancellation } from "@nursery/core";
 import { ensure, scoped, until, type Operation } from "effection";
 import { haltReason } from "./internal/halt-reason.js";
-import { checkFunction } from "./internal/validate.js";
+import { checkFunction } from "@nursery/core/adapter";
 
 /**
  * Calls an async function with an AbortSignal bound to the calling effection operation: halting

@@ -13,8 +13,7 @@
 // and is what the promise rejects with. Finished before the abort arrived: the operation's own
 // outcome stands, and nothing is halted.
 import { run, type Operation, type Task } from "effection";
-import { onAbort } from "./internal/listen.js";
-import { checkFunction, checkOptions, checkSignal } from "./internal/validate.js";
+import { checkFunction, checkOptions, checkSignal, onCancel } from "@nursery/core/adapter";
 
 /** Options of {@link runOperation}. */
 export interface RunOperationOptions {
@@ -54,8 +53,7 @@ export interface RunOperationOptions {
 export function runOperation<T>(operation: () => Operation<T>, options: RunOperationOptions): Promise<T> {
   checkFunction("operation", operation);
   checkOptions("options", options);
-  const signal = (options as RunOperationOptions | undefined)?.signal;
-  checkSignal("options.signal", signal);
+  const signal = checkSignal("options.signal", (options as RunOperationOptions | undefined)?.signal);
   if (signal.aborted) return Promise.reject(signal.reason);
 
   return new Promise<T>((resolve, reject) => {
@@ -75,7 +73,7 @@ export function runOperation<T>(operation: () => Operation<T>, options: RunOpera
     };
     // Listen before starting: effection runs the operation synchronously up to its first
     // suspension, and it may abort `signal` itself in that stretch.
-    const removeListener = onAbort(signal, () => {
+    const removeListener = onCancel(signal, () => {
       if (task === undefined) abortedWhileStarting = true;
       else halt(task);
     });

@@ -1,7 +1,7 @@
 import type { Nursery, Task } from "@nursery/core";
 import type { Operation } from "effection";
 import { runOperation } from "./run-operation.js";
-import { checkFunction, checkNursery, checkOptionalString, checkOptions } from "./internal/validate.js";
+import { checkFunction, checkOptionalString, checkOptions, invalidArgument } from "@nursery/core/adapter";
 
 /** Options of {@link spawnOperation}. */
 export interface SpawnOperationOptions {
@@ -53,4 +53,11 @@ export function spawnOperation<T>(
     (task) => runOperation(operation, { signal: task.signal }),
     name === undefined ? {} : { name },
   );
+}
+
+/** Duck-typed, like signals: a nursery from another installed copy of core counts. */
+function checkNursery(name: string, value: unknown): void {
+  if (typeof value !== "object" || value === null || typeof (value as { spawn?: unknown }).spawn !== "function") {
+    throw invalidArgument(name, "a Nursery", value);
+  }
 }

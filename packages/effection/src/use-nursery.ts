@@ -16,8 +16,7 @@
 import { isCancellation, openNursery, type Nursery, type NurseryOptions } from "@nursery/core";
 import { action, ensure, resource, spawn, until, type Operation } from "effection";
 import { haltReason } from "./internal/halt-reason.js";
-import { onAbort } from "./internal/listen.js";
-import { checkOptions, checkSignal } from "./internal/validate.js";
+import { checkOptionalSignal, checkOptions, onCancel } from "@nursery/core/adapter";
 
 /**
  * Opens a nursery inside the current effection scope, as a resource: the nursery to effection
@@ -53,15 +52,14 @@ import { checkOptions, checkSignal } from "./internal/validate.js";
  */
 export function useNursery(options: NurseryOptions = {}): Operation<Nursery> {
   checkOptions("options", options);
-  const outer = options.signal;
-  if (outer !== undefined) checkSignal("options.signal", outer);
+  const outer = checkOptionalSignal("options.signal", options.signal);
 
   return resource<Nursery>(function* (provide) {
     // The nursery's outside signal: aborted by effection's teardown, or forwarded from `outer`.
     const controller = new AbortController();
     let removeOuter = (): void => {};
     if (outer?.aborted) controller.abort(outer.reason);
-    else if (outer !== undefined) removeOuter = onAbort(outer, () => controller.abort(outer.reason));
+    else if (outer !== undefined) removeOuter = onCancel(outer, () => controller.abort(outer.reason));
 
     let opened: Nursery & AsyncDisposable;
     try {
@@ -106,6 +104,6 @@ function waitForAbort(signal: AbortSignal): Operation<void> {
       resolve();
       return () => {};
     }
-    return onAbort(signal, () => resolve());
+    return onCancel(signal, () => resolve());
   });
 }

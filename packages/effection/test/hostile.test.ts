@@ -6,7 +6,7 @@
 // back to baseline.
 import { describe, it, expect } from "@jest/globals";
 import { nursery, CancelledError, type Nursery } from "@nursery/core";
-import { VirtualClock, expectHouseTypeError, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
+import { VirtualClock, expectInvalidArgument, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { run, sleep, suspend, until, type Operation } from "effection";
 import { spawnOperation, runOperation, useNursery, callWithSignal } from "@nursery/effection";
 import { listenerCount, untilAborted } from "./helpers.js";
@@ -25,34 +25,34 @@ const notSignals: [string, unknown][] = [["undefined", undefined], ["{}", {}], [
 
 describe("effection: hostile arguments", () => {
   it.each(notFunctions)("rejects an operation / fn of %s", async (_label, value) => {
-    expectHouseTypeError(thrown(() => runOperation(bad(value), { signal: new AbortController().signal })), "operation");
-    expectHouseTypeError(thrown(() => callWithSignal(bad(value))), "fn");
+    expectInvalidArgument(thrown(() => runOperation(bad(value), { signal: new AbortController().signal })), "operation");
+    expectInvalidArgument(thrown(() => callWithSignal(bad(value))), "fn");
     await nursery((n) => {
-      expectHouseTypeError(thrown(() => spawnOperation(n, bad(value))), "operation");
+      expectInvalidArgument(thrown(() => spawnOperation(n, bad(value))), "operation");
       expect(n.children).toHaveLength(0);
     });
   });
 
   it.each(notNurseries)("spawnOperation() rejects a nursery of %s", (_label, value) => {
-    expectHouseTypeError(thrown(() => spawnOperation(bad(value), idle)), "nursery");
+    expectInvalidArgument(thrown(() => spawnOperation(bad(value), idle)), "nursery");
   });
 
   it.each(notOptions)("rejects options of %s", async (_label, value) => {
-    expectHouseTypeError(thrown(() => runOperation(idle, bad(value))), "options");
-    expectHouseTypeError(thrown(() => useNursery(bad(value))), "options");
+    expectInvalidArgument(thrown(() => runOperation(idle, bad(value))), "options");
+    expectInvalidArgument(thrown(() => useNursery(bad(value))), "options");
     await nursery((n) => {
-      expectHouseTypeError(thrown(() => spawnOperation(n, idle, bad(value))), "options");
+      expectInvalidArgument(thrown(() => spawnOperation(n, idle, bad(value))), "options");
     });
   });
 
   it.each(notSignals)("rejects a signal of %s", (_label, value) => {
-    expectHouseTypeError(thrown(() => runOperation(idle, bad({ signal: value }))), "options.signal");
-    if (value !== undefined) expectHouseTypeError(thrown(() => useNursery(bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => runOperation(idle, bad({ signal: value }))), "options.signal");
+    if (value !== undefined) expectInvalidArgument(thrown(() => useNursery(bad({ signal: value }))), "options.signal");
   });
 
   it("rejects a spawnOperation name that is not a string", async () => {
     await nursery((n) => {
-      for (const name of [5, null, {}]) expectHouseTypeError(thrown(() => spawnOperation(n, idle, bad({ name }))), "options.name");
+      for (const name of [5, null, {}]) expectInvalidArgument(thrown(() => spawnOperation(n, idle, bad({ name }))), "options.name");
     });
   });
 
@@ -67,7 +67,7 @@ describe("effection: hostile arguments", () => {
       const err = await run(function* () {
         yield* useNursery(bad({ ...options, signal: outside.signal }));
       }).catch((e: unknown) => e);
-      expectHouseTypeError(err, name);
+      expectInvalidArgument(err, name);
       expect(listenerCount(outside.signal)).toBe(0);
     }
   });

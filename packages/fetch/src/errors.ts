@@ -1,11 +1,7 @@
 // The errors of @nursery/fetch. Each has a stable `code` and a `name`, and `instanceof` recognises
-// errors made by another installed copy of this package: the check reads a brand stored under a
-// registry symbol (`Symbol.for`), the same mechanism core uses for its own errors.
-const BRAND: unique symbol = Symbol.for("@nursery/fetch.error-code") as never;
-
-function brandOf(value: unknown): unknown {
-  return typeof value === "object" && value !== null ? (value as { [BRAND]?: unknown })[BRAND] : undefined;
-}
+// errors made by another installed copy of this package: core's `defineErrorClass` brands each
+// class with its code under a registry symbol (`Symbol.for`), the mechanism core's errors use too.
+import { defineErrorClass } from "@nursery/core/adapter";
 
 /** The most bytes of a response body that {@link HttpError.excerpt} keeps. */
 export const EXCERPT_BYTES = 1024;
@@ -70,13 +66,8 @@ export class HttpError extends Error {
     this.excerpt = init.excerpt;
     this.truncated = init.truncated;
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value) === "ERR_HTTP_STATUS";
-  }
 }
-HttpError.prototype.name = "HttpError";
-Object.defineProperty(HttpError.prototype, BRAND, { value: "ERR_HTTP_STATUS", enumerable: false });
+defineErrorClass(HttpError, { scope: "@nursery/fetch", name: "HttpError", code: "ERR_HTTP_STATUS" });
 
 /**
  * A request or its response body outlived the task that owns it. A request lives only as long as
@@ -136,10 +127,5 @@ export class TaskEndedError extends Error {
     this.task = task;
     this.phase = phase;
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value) === "ERR_TASK_ENDED";
-  }
 }
-TaskEndedError.prototype.name = "TaskEndedError";
-Object.defineProperty(TaskEndedError.prototype, BRAND, { value: "ERR_TASK_ENDED", enumerable: false });
+defineErrorClass(TaskEndedError, { scope: "@nursery/fetch", name: "TaskEndedError", code: "ERR_TASK_ENDED" });

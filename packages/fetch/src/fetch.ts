@@ -10,16 +10,14 @@
 // itself is not aborted: a cancelled task never sees a timeout.
 //
 // Lifetime: nothing is sent on behalf of an owner that has ended (its `state` is no longer
-// "running"). The call checks it right after its arguments and the "already cancelled" checks,
-// before the operation exists; the attempt loop checks again before and after each wait for a
-// limiter slot. So a call the task did not await, still waiting for a slot or sleeping through a
-// backoff when the task returned, rejects with TaskEndedError instead of sending later. The wait
-// itself is not cut short: core has no public end-of-task notification (onCancel hooks run on
-// cancellation only, and a task that has returned is never cancelled), and the alternatives cost
-// more than they save: a timer polling `state`, or a reaction on the task's promise per wait, which
-// cannot be removed and so piles up on a long-lived task. The wait ends anyway (a slot frees, the
-// backoff passes, the `deadline` passes, or the owner is cancelled), and a slot handed to an ended
-// owner goes straight to the next waiter.
+// "running"), and nothing a call holds outlives its task. The call checks `state` right after its
+// arguments and the "already cancelled" checks, before the operation exists. Once it exists, the
+// operation listens for the task's end through core's `onTaskEnd` (one reaction per task, shared
+// by all its requests) and is aborted with TaskEndedError when the task returns or throws: a call
+// the task did not await, still waiting for a limiter slot or sleeping through a backoff, rejects
+// at once (phase "send"), and a response body nobody read gives back its slot and its connection
+// (phase "read" for a later read). The attempt loop still checks `state` before and after each
+// wait, for owners that carry a `state` but are not core tasks (a `{ signal, state }` object).
 import { cancelReasonOf, realClock, TimeoutError, type Clock, type TaskState } from "@nursery/core";
 import { sleep } from "@nursery/timers";
 import type { Limiter } from "./limiter.js";
@@ -30,12 +28,12 @@ import { hasEnded, Operation } from "./internal/operation.js";
 import { parseRetryAfter, retryPolicy, type RetryPolicy } from "./internal/retry-policy.js";
 import {
   checkBoolean,
-  checkClock,
-  checkDuration,
-  checkObject,
-  checkSignal,
-  invalid,
-} from "./internal/validate.js";
+  checkOptionalClock,
+  checkOptionalDuration,
+  checkOptionalSignal,
+  checkOptions,
+  invalidArgument as invalid,
+} from "@nursery/core/adapter";
 
 /**
  * What owns a request: a task's context (the usual case), a `Nursery`, or any `{ signal }`, such as
@@ -171,7 +169,9 @@ export function fetch(task: FetchTask, input: FetchInput, init?: FetchInit): Pro
   if (prepared.ended !== undefined) return Promise.reject(prepared.ended);
   let op: Operation;
   try {
-    op = new Operation(task, extraSignal, prepared.clock, prepared.deadline, `fetch ${prepared.method} ${prepared.url.href}`);
+    const { method, url } = prepared;
+    const notSent = (): TaskEndedError => new TaskEndedError(method, url.href, task.name, "send");
+    op = new Operation(task, extraSignal, prepared.clock, prepared.deadline, `fetch ${method} ${url.href}`, notSent);
   } catch (err) {
     return Promise.reject(err); // the clock threw; the operation removed its listeners
   }
@@ -182,13 +182,12 @@ export function fetch(task: FetchTask, input: FetchInput, init?: FetchInit): Pro
 }
 
 async function send(op: Operation, p: Prepared): Promise<Response> {
-  const notSent = (): TaskEndedError => new TaskEndedError(p.method, p.url.href, op.owner.name, "send");
   for (let retry = 0; ; retry++) {
     // Before the wait for a slot, the owner may have ended during the backoff; after it, during the wait.
-    if (op.stopIfEnded(notSent)) throw op.signal.reason;
+    if (op.stopIfEnded()) throw op.signal.reason;
     if (p.limiter !== undefined) {
       op.hold(await p.limiter.acquire({ signal: op.signal, host: p.url.host }));
-      if (op.stopIfEnded(notSent)) throw op.signal.reason;
+      if (op.stopIfEnded()) throw op.signal.reason;
     }
     // A Request that cannot be built (a body on GET, a bad header) throws here and is not retried.
     const { attempt, request } = op.startAttempt(p.url, p.requestInit);
@@ -244,20 +243,20 @@ function prepare(task: FetchTask, input: FetchInput, init: FetchInit | undefined
     throw invalid("task", "a task, a nursery or an object with an AbortSignal `signal`", task);
   }
   const url = parseUrl(input);
-  checkObject("init", init);
+  checkOptions("init", init);
   const options: FetchInit = init ?? {};
   if (options.signal !== undefined) {
     throw invalid("init.signal", "absent (the task owns the request's signal; pass yours as `extraSignal`)", options.signal);
   }
-  const extraSignal = checkSignal("extraSignal", options.extraSignal);
-  const timeout = checkDuration("timeout", options.timeout);
-  const deadline = checkDuration("deadline", options.deadline);
+  const extraSignal = checkOptionalSignal("extraSignal", options.extraSignal);
+  const timeout = checkOptionalDuration("timeout", options.timeout);
+  const deadline = checkOptionalDuration("deadline", options.deadline);
   // Duck-typed rather than `instanceof`, so a limiter from another installed copy still works.
   if (options.limiter !== undefined && typeof (options.limiter as Partial<Limiter> | null)?.acquire !== "function") {
     throw invalid("limiter", "a Limiter", options.limiter);
   }
-  const throwHttpErrors = checkBoolean("throwHttpErrors", options.throwHttpErrors) ?? false;
-  const clock = checkClock("clock", options.clock) ?? checkClock("task.clock", task.clock) ?? realClock;
+  const throwHttpErrors = checkBoolean("throwHttpErrors", options.throwHttpErrors, false);
+  const clock = checkOptionalClock("clock", options.clock) ?? checkOptionalClock("task.clock", task.clock) ?? realClock;
   if (options.method !== undefined && typeof options.method !== "string") {
     throw invalid("init.method", "a string", options.method);
   }

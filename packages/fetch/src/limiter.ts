@@ -8,7 +8,7 @@
 //     keeps a map the size of its current working set.
 // Waiters are kept in an insertion-ordered Set: O(1) removal on cancellation, FIFO hand-off.
 import { onCancel } from "@nursery/core";
-import { checkCount, checkObject, checkSignal, checkBoolean, invalid } from "./internal/validate.js";
+import { checkBoolean, checkCount, checkOptionalSignal, checkOptions, invalidArgument as invalid } from "@nursery/core/adapter";
 
 /** Options of {@link Limiter}. */
 export interface LimiterOptions {
@@ -85,7 +85,7 @@ export class Limiter {
   constructor(options: LimiterOptions) {
     if (typeof options !== "object" || options === null) throw invalid("options", "an options object", options);
     this.limit = checkCount("limit", options.limit, 1, true);
-    this.perHost = checkBoolean("perHost", options.perHost) ?? false;
+    this.perHost = checkBoolean("perHost", options.perHost, false);
   }
 
   /** Slots held right now, over all hosts. */
@@ -115,8 +115,8 @@ export class Limiter {
    */
   acquire(options?: AcquireOptions): Promise<LimiterSlot> {
     try {
-      checkObject("options", options);
-      const signal = checkSignal("signal", options?.signal);
+      checkOptions("options", options);
+      const signal = checkOptionalSignal("signal", options?.signal);
       const host = options?.host;
       if (this.perHost && typeof host !== "string") throw invalid("host", "a string (this limiter counts per host)", host);
       if (host !== undefined && typeof host !== "string") throw invalid("host", "a string", host);

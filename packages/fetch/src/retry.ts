@@ -1,7 +1,7 @@
 // The `retry` option of fetch: which requests may be sent again, and how long to wait in between.
 // The wait itself is `sleep()` from @nursery/timers on the request's signal (see fetch.ts), so a
 // retrying request is cancelled with its task and follows a virtual clock in tests.
-import { checkCount, invalid } from "./internal/validate.js";
+import { checkCount, invalidArgument as invalid } from "@nursery/core/adapter";
 
 /** Options of `fetch(..., { retry })`. A bare number `n` means `{ limit: n }`. */
 export interface RetryOptions {

@@ -3,8 +3,9 @@
 // closure) sent the request and only refused the body read. Now nothing is sent: no connection, no
 // limiter slot, no timer, no listener, and the call rejects with TaskEndedError (phase "send").
 // The same holds for a call the task did not await, when the task returns while the call waits
-// for a limiter slot or sleeps through a retry backoff: it rejects once the wait ends, sending
-// nothing more. The wait itself runs to its end (see src/fetch.ts, "Lifetime").
+// for a limiter slot or sleeps through a retry backoff: it rejects, sending nothing more. For a core
+// task the wait is cut short when the task ends (core's `onTaskEnd`); for an owner that only
+// carries a `state`, it rejects when the wait ends (see src/fetch.ts, "Lifetime").
 //
 // The server's request count is the oracle for "nothing sent". A core task is listened to through
 // hooks, not its signal, so the listener counts that can fail are taken on a `{ signal, state }`
@@ -154,7 +155,7 @@ describe("fetch from a task that has ended", () => {
 });
 
 describe("fetch whose task ends while it waits", () => {
-  it("rejects with TaskEndedError once a limiter slot comes, sends nothing, and hands the slot on", async () => {
+  it("rejects with TaskEndedError as soon as its task returns, sends nothing, and leaves the limiter's queue", async () => {
     const srv = await start();
     const clock = new VirtualClock();
     const limiter = new Limiter({ limit: 1 });
@@ -172,17 +173,18 @@ describe("fetch whose task ends while it waits", () => {
         );
         await t;
         expect(t.state).toBe("fulfilled");
-        expect(limiter.waiting).toBe(1); // the wait is not cut short: nothing tells fetch the task ended
-        next = limiter.acquire();
-        held.release(); // hands the slot to the call of the ended task...
+        // The task's end cut the wait short: the call rejected while the slot was still held.
         const err = await rejected();
         expect(err).toBeInstanceOf(TaskEndedError);
         expect((err as Error).message).toBe(sendMessage("GET", srv.url("/queued"), "hasty"));
         expect(err).toMatchObject({ phase: "send" });
+        expect([limiter.active, limiter.waiting]).toEqual([1, 0]);
+        next = limiter.acquire();
+        held.release(); // the slot goes to the next waiter...
       },
       { clock },
     );
-    // ...which gives it straight to the next waiter, unused.
+    // ...since the ended task's call is no longer queued.
     const slot = (await next) as { release(): void };
     expect([limiter.active, limiter.waiting]).toEqual([1, 0]);
     slot.release();

@@ -220,7 +220,8 @@ describe("fetch", () => {
     });
     const limiter = new Limiter({ limit: 1 });
     const res = await nursery(async (n) => n.spawn((task) => fetch(task, srv.url("/kept"), { limiter }), { name: "leaky" }));
-    expect(limiter.active).toBe(1); // the request is still live
+    // Released when the task returned: the slot is free and the connection closed (issue 16, 14).
+    expect(limiter.active).toBe(0);
     const err: unknown = await res.text().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskEndedError);
     expect(err).toMatchObject({ code: "ERR_TASK_ENDED", phase: "read", task: "leaky", method: "GET", url: srv.url("/kept") });

@@ -12,11 +12,11 @@
 import { describe, expect, it } from "@jest/globals";
 import { setMaxListeners } from "node:events";
 import { CancelledError, nursery, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectInvalidArgument, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns as turns, type Settled } from "@nursery/core/testing";
 import { backoffDelay, fetch, Limiter, TaskEndedError, type FetchInit, type FetchTask } from "@nursery/fetch";
 import { flaky, listeners, until, type Handler, serverPerTest } from "./support/server.js";
 
-// Argument errors are checked with expectHouseTypeError, for the house shape:
+// Argument errors are checked with expectInvalidArgument, for the house shape:
 // Expected `name` to be <what>, got `<value>` (<typeof>). `()` in a name marks a callback's result.
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
@@ -103,7 +103,7 @@ describe("fetch: hostile numbers", () => {
         ["retry.maxRetryAfter", { retry: { limit: 1, maxRetryAfter: bad(value) } }],
       ];
       for (const [name, init] of calls) {
-        expectHouseTypeError(await refused(() => fetch(task, srv.url(), { ...init, extraSignal: extra.signal })), name);
+        expectInvalidArgument(await refused(() => fetch(task, srv.url(), { ...init, extraSignal: extra.signal })), name);
       }
       expect(srv.count).toBe(0);
       expect(listeners(controller.signal)).toBe(0);
@@ -115,8 +115,8 @@ describe("fetch: hostile numbers", () => {
     "a retry count of %s is not an integer a request can be retried: refused",
     async (_label, value) => {
       const srv = await start();
-      expectHouseTypeError(await refused(() => fetch(owner().task, srv.url(), { retry: value })), "retry");
-      expectHouseTypeError(await refused(() => fetch(owner().task, srv.url(), { retry: { limit: value } })), "retry.limit");
+      expectInvalidArgument(await refused(() => fetch(owner().task, srv.url(), { retry: value })), "retry");
+      expectInvalidArgument(await refused(() => fetch(owner().task, srv.url(), { retry: { limit: value } })), "retry.limit");
       expect(srv.count).toBe(0);
     },
   );
@@ -212,7 +212,7 @@ describe("fetch: hostile argument types", () => {
   it.each(cases)("%s: every wrong value rejects in the house shape, sends nothing and adds no listener", async (name, values, init) => {
     const srv = await start();
     const { controller, task } = owner();
-    for (const value of values) expectHouseTypeError(await refused(() => fetch(task, srv.url(), init(value))), name);
+    for (const value of values) expectInvalidArgument(await refused(() => fetch(task, srv.url(), init(value))), name);
     expect(srv.count).toBe(0);
     expect(listeners(controller.signal)).toBe(0);
   });
@@ -221,11 +221,11 @@ describe("fetch: hostile argument types", () => {
     const srv = await start();
     const signal = new AbortController().signal;
     for (const task of [undefined, null, 5, "task", Symbol("t"), {}, { signal: 5 }, { signal: {} }, { signal: null }, revokedProxy(), throwingGetters()]) {
-      expectHouseTypeError(await refused(() => fetch(bad(task), srv.url())), "task");
+      expectInvalidArgument(await refused(() => fetch(bad(task), srv.url())), "task");
     }
     // The owner's own clock is checked like the option: it would otherwise fail later, or not at all.
     for (const clock of [5, null, {}, Date]) {
-      expectHouseTypeError(await refused(() => fetch(bad({ signal, clock }), srv.url(), { deadline: 5 })), "task.clock");
+      expectInvalidArgument(await refused(() => fetch(bad({ signal, clock }), srv.url(), { deadline: 5 })), "task.clock");
     }
     expect(srv.count).toBe(0);
     expect(listeners(signal)).toBe(0);
@@ -234,14 +234,14 @@ describe("fetch: hostile argument types", () => {
   it("an input that is not an absolute http(s) URL rejects in the house shape", async () => {
     const srv = await start();
     const inputs = [undefined, null, 5, {}, "", "/path", "ftp://x/", "data:,x", "file:///etc/passwd", "javascript:1", "http://", "http://[::1", { href: srv.url() }, [srv.url()], new String(srv.url()), new URL("file:///x")];
-    for (const input of inputs) expectHouseTypeError(await refused(() => fetch(owner().task, bad(input))), "input");
+    for (const input of inputs) expectInvalidArgument(await refused(() => fetch(owner().task, bad(input))), "input");
     expect(srv.count).toBe(0);
   });
 
   it("init of the wrong type rejects in the house shape; init whose getters throw rejects with that error, never throws", async () => {
     const srv = await start();
     const { controller, task } = owner();
-    for (const init of [null, 5, "init", true, Symbol("i")]) expectHouseTypeError(await refused(() => fetch(task, srv.url(), bad(init))), "init");
+    for (const init of [null, 5, "init", true, Symbol("i")]) expectInvalidArgument(await refused(() => fetch(task, srv.url(), bad(init))), "init");
     const err = await refused(() => fetch(task, srv.url(), bad(throwingGetters())));
     expect((err as Error).message).toBe("getter");
     expect(srv.count).toBe(0);
@@ -276,24 +276,24 @@ describe("fetch: hostile argument types", () => {
 
 describe("Limiter and backoffDelay: hostile arguments", () => {
   it("new Limiter() refuses options, limit and perHost of the wrong type or range", () => {
-    for (const options of [undefined, null, 5, "x", Symbol("o")]) expectHouseTypeError(thrown(() => new Limiter(bad(options))), "options");
+    for (const options of [undefined, null, 5, "x", Symbol("o")]) expectInvalidArgument(thrown(() => new Limiter(bad(options))), "options");
     for (const limit of [undefined, 0, -1, -0.5, 1.5, NaN, -Infinity, 2 ** 53, "3", null, 10n, [2]]) {
-      expectHouseTypeError(thrown(() => new Limiter(bad({ limit }))), "limit");
+      expectInvalidArgument(thrown(() => new Limiter(bad({ limit }))), "limit");
     }
-    for (const perHost of ["yes", 1, null, {}]) expectHouseTypeError(thrown(() => new Limiter(bad({ limit: 1, perHost }))), "perHost");
+    for (const perHost of ["yes", 1, null, {}]) expectInvalidArgument(thrown(() => new Limiter(bad({ limit: 1, perHost }))), "perHost");
     expect(new Limiter({ limit: Number.MAX_SAFE_INTEGER }).limit).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it("acquire() rejects (never throws) options, signal and host of the wrong type, taking no slot", async () => {
     const limiter = new Limiter({ limit: 1 });
     const perHost = new Limiter({ limit: 1, perHost: true });
-    for (const options of [null, 5, "x", true]) expectHouseTypeError(await refused(() => limiter.acquire(bad(options))), "options");
-    for (const signal of notSignals) expectHouseTypeError(await refused(() => limiter.acquire(bad({ signal }))), "signal");
+    for (const options of [null, 5, "x", true]) expectInvalidArgument(await refused(() => limiter.acquire(bad(options))), "options");
+    for (const signal of notSignals) expectInvalidArgument(await refused(() => limiter.acquire(bad({ signal }))), "signal");
     for (const host of [5, null, {}, ["a"]]) {
-      expectHouseTypeError(await refused(() => limiter.acquire(bad({ host }))), "host");
-      expectHouseTypeError(await refused(() => perHost.acquire(bad({ host }))), "host");
+      expectInvalidArgument(await refused(() => limiter.acquire(bad({ host }))), "host");
+      expectInvalidArgument(await refused(() => perHost.acquire(bad({ host }))), "host");
     }
-    expectHouseTypeError(await refused(() => perHost.acquire()), "host");
+    expectInvalidArgument(await refused(() => perHost.acquire()), "host");
     for (const l of [limiter, perHost]) expect([l.active, l.waiting]).toEqual([0, 0]);
   });
 
@@ -306,9 +306,9 @@ describe("Limiter and backoffDelay: hostile arguments", () => {
   });
 
   it("backoffDelay() refuses a retry number or random source of the wrong type, and a random() outside [0, 1]", () => {
-    for (const retry of [NaN, 0, -1, 1.5, -Infinity, "1", null, undefined, 10n]) expectHouseTypeError(thrown(() => backoffDelay(bad(retry))), "retry");
-    for (const random of [null, 5, "r", {}]) expectHouseTypeError(thrown(() => backoffDelay(1, bad(random))), "random");
-    for (const r of [NaN, -0.1, 1.5, Infinity, "0.5", undefined]) expectHouseTypeError(thrown(() => backoffDelay(1, () => bad(r))), "random()");
+    for (const retry of [NaN, 0, -1, 1.5, -Infinity, "1", null, undefined, 10n]) expectInvalidArgument(thrown(() => backoffDelay(bad(retry))), "retry");
+    for (const random of [null, 5, "r", {}]) expectInvalidArgument(thrown(() => backoffDelay(1, bad(random))), "random");
+    for (const r of [NaN, -0.1, 1.5, Infinity, "0.5", undefined]) expectInvalidArgument(thrown(() => backoffDelay(1, () => bad(r))), "random()");
     // Huge retry numbers are capped at 30 s, not overflowed.
     expect(backoffDelay(Number.MAX_SAFE_INTEGER, () => 1)).toBe(30_000);
     expect(backoffDelay(Infinity, () => 0)).toBe(15_000);

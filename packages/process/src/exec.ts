@@ -7,7 +7,7 @@ import {
   checkStdin,
 } from "./internal/options.js";
 import type { ProcessOptions, ProcessOwner } from "./options.js";
-import { invalid } from "./internal/validate.js";
+import { invalidArgument as invalid } from "@nursery/core/adapter";
 
 /** Options of {@link exec}. */
 export interface ExecOptions extends ProcessOptions {

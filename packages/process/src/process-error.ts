@@ -1,7 +1,7 @@
 // The error a child process fails with. Recognised across two installed copies of this package by
-// a brand under a registry symbol, like core's errors, so `instanceof` holds for either copy.
-
-const BRAND: unique symbol = Symbol.for("@nursery/process.error-code") as never;
+// its code, branded under a registry symbol by core's `defineErrorClass`, so `instanceof` holds for
+// either copy.
+import { defineErrorClass } from "@nursery/core/adapter";
 
 /** How many bytes of the end of stderr a {@link ProcessError} keeps. */
 export const STDERR_EXCERPT_BYTES = 4096;
@@ -65,13 +65,12 @@ export class ProcessError extends Error {
     this.stderr = details.stderr;
     this.pid = details.pid;
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === "ProcessError";
-  }
 }
-ProcessError.prototype.name = "ProcessError";
-Object.defineProperty(ProcessError.prototype, BRAND, { value: "ProcessError", enumerable: false });
+defineErrorClass(ProcessError, {
+  scope: "@nursery/process",
+  name: "ProcessError",
+  code: ["ERR_PROCESS_EXIT", "ERR_PROCESS_SPAWN"],
+});
 
 function message(d: ConstructorParameters<typeof ProcessError>[0]): string {
   const shown = `\`${displayCommand(d.command, d.args)}\``;

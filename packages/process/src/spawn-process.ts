@@ -6,10 +6,12 @@ import {
   checkCommand,
   checkOptions,
   checkOwner,
+  checkSignalName,
   checkStdin,
+  isObject,
 } from "./internal/options.js";
 import type { ExitStatus, ProcessOptions, ProcessOwner, StdioMode } from "./options.js";
-import { checkDuration, checkSignalName, invalid, isAbortSignal, isObject } from "./internal/validate.js";
+import { checkNumber, checkOptionalSignal, invalidArgument as invalid } from "@nursery/core/adapter";
 
 /** Options of {@link spawnProcess}. */
 export interface SpawnProcessOptions extends ProcessOptions {
@@ -118,9 +120,7 @@ export function spawnProcess(
 }
 
 function checkBufferLimit(value: unknown): number {
-  const limit = checkDuration("bufferLimit", value);
-  if (limit === 0) throw invalid("bufferLimit", "a number > 0 or Infinity", value);
-  return limit;
+  return checkNumber("bufferLimit", value, { min: 0, above: true, infinity: true });
 }
 
 class SubprocessImpl implements Subprocess {
@@ -189,7 +189,5 @@ class OutputView implements SubprocessOutput {
 function readSignal(options: OutputReadOptions | undefined): AbortSignal | undefined {
   if (options === undefined) return undefined;
   if (!isObject(options)) throw invalid("options", "an options object", options);
-  const signal = options.signal;
-  if (signal !== undefined && !isAbortSignal(signal)) throw invalid("signal", "an AbortSignal", signal);
-  return signal;
+  return checkOptionalSignal("signal", options.signal);
 }

@@ -12,13 +12,13 @@
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { CancelledError, NurseryClosedError, nursery, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, expectHouseTypeError, NOT_DURATIONS, thrown, settledWithin as within, settledBy, type Settled } from "@nursery/core/testing";
+import { VirtualClock, expectInvalidArgument, NOT_DURATIONS, thrown, settledWithin as within, settledBy, type Settled } from "@nursery/core/testing";
 import { exec, ProcessError, spawnProcess, type Subprocess } from "@nursery/process";
 import { cleanup, isAlive, listeners, waitUntil } from "./helpers.js";
 
 const childProcess = require("node:child_process") as typeof import("node:child_process");
 
-// Argument errors are checked with expectHouseTypeError, for the house shape:
+// Argument errors are checked with expectInvalidArgument, for the house shape:
 // Expected `name` to be <what>, got `<value>` (<typeof>).
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
 const bad = (value: unknown): never => value as never;
@@ -87,7 +87,7 @@ describe("process: hostile numbers", () => {
   it.each(notNumbers)("grace of %s: exec and spawnProcess throw a house-shape TypeError, spawn nothing and add no listener", (_label, value) => {
     const spawn = spySpawn();
     const owner = new AbortController();
-    for (const [, run] of runners) expectHouseTypeError(thrown(() => run(owner, "true", [], { grace: value })), "grace");
+    for (const [, run] of runners) expectInvalidArgument(thrown(() => run(owner, "true", [], { grace: value })), "grace");
     expect(spawn).not.toHaveBeenCalled();
     expect(listeners(owner.signal)).toBe(0);
   });
@@ -96,7 +96,7 @@ describe("process: hostile numbers", () => {
     "bufferLimit of %s: spawnProcess throws a house-shape TypeError and spawns nothing",
     (_label, value) => {
       const spawn = spySpawn();
-      expectHouseTypeError(thrown(() => spawnProcess(new AbortController(), "true", [], { bufferLimit: bad(value) })), "bufferLimit");
+      expectInvalidArgument(thrown(() => spawnProcess(new AbortController(), "true", [], { bufferLimit: bad(value) })), "bufferLimit");
       expect(spawn).not.toHaveBeenCalled();
     },
   );
@@ -173,7 +173,7 @@ describe("process: hostile argument types", () => {
     const spawn = spySpawn();
     const owner = new AbortController();
     for (const value of values) {
-      for (const [, run] of runners) expectHouseTypeError(thrown(() => run(owner, "true", [], { [name]: value })), name);
+      for (const [, run] of runners) expectInvalidArgument(thrown(() => run(owner, "true", [], { [name]: value })), name);
     }
     expect(spawn).not.toHaveBeenCalled();
     expect(listeners(owner.signal)).toBe(0);
@@ -183,17 +183,17 @@ describe("process: hostile argument types", () => {
     const spawn = spySpawn();
     const owner = new AbortController();
     for (const [, run] of runners) {
-      for (const options of [null, 5, "opts", true, Symbol("o")]) expectHouseTypeError(thrown(() => run(owner, "true", [], options)), "options");
-      for (const task of [undefined, null, 5, "task", Symbol("t")]) expectHouseTypeError(thrown(() => run(task, "true")), "task");
+      for (const options of [null, 5, "opts", true, Symbol("o")]) expectInvalidArgument(thrown(() => run(owner, "true", [], options)), "options");
+      for (const task of [undefined, null, 5, "task", Symbol("t")]) expectInvalidArgument(thrown(() => run(task, "true")), "task");
       // Objects without an AbortSignal `signal`, a bare AbortSignal included.
       for (const task of [{}, { signal: 5 }, { signal: {} }, { signal: null }, new AbortController().signal]) {
-        expectHouseTypeError(thrown(() => run(task, "true")), "task.signal");
+        expectInvalidArgument(thrown(() => run(task, "true")), "task.signal");
       }
-      expectHouseTypeError(thrown(() => run({ signal: owner.signal, clock: 5 }, "true")), "clock");
-      for (const command of [undefined, null, "", 5, ["ls"], new String("ls"), "l\0s"]) expectHouseTypeError(thrown(() => run(owner, command)), "command");
-      for (const args of ["-l", { length: 1, 0: "x" }, new Set(["x"]), 5, null]) expectHouseTypeError(thrown(() => run(owner, "echo", args)), "args");
+      expectInvalidArgument(thrown(() => run({ signal: owner.signal, clock: 5 }, "true")), "clock");
+      for (const command of [undefined, null, "", 5, ["ls"], new String("ls"), "l\0s"]) expectInvalidArgument(thrown(() => run(owner, command)), "command");
+      for (const args of ["-l", { length: 1, 0: "x" }, new Set(["x"]), 5, null]) expectInvalidArgument(thrown(() => run(owner, "echo", args)), "args");
       for (const [args, name] of [[[1], "args[0]"], [[null], "args[0]"], [[undefined], "args[0]"], [["a", "b\0"], "args[1]"], [["a", {}], "args[1]"]] as [unknown[], string][]) {
-        expectHouseTypeError(thrown(() => run(owner, "echo", args)), name);
+        expectInvalidArgument(thrown(() => run(owner, "echo", args)), name);
       }
     }
     expect(spawn).not.toHaveBeenCalled();
@@ -205,7 +205,7 @@ describe("process: hostile argument types", () => {
     const spawn = spySpawn();
     const sparse: string[] = [];
     sparse[1] = "x";
-    for (const [, run] of runners) expectHouseTypeError(thrown(() => run(new AbortController(), "echo", sparse)), "args[0]");
+    for (const [, run] of runners) expectInvalidArgument(thrown(() => run(new AbortController(), "echo", sparse)), "args[0]");
     expect(spawn).not.toHaveBeenCalled();
   });
 
@@ -226,12 +226,12 @@ describe("process: hostile argument types", () => {
     const spawn = spySpawn();
     const owner = new AbortController();
     for (const input of [null, 5, {}, [], true, new ArrayBuffer(1), new DataView(new ArrayBuffer(1))]) {
-      expectHouseTypeError(thrown(() => exec(owner, "cat", [], { input: bad(input) })), "input");
+      expectInvalidArgument(thrown(() => exec(owner, "cat", [], { input: bad(input) })), "input");
     }
-    expectHouseTypeError(thrown(() => exec(owner, "cat", [], { input: "x", stdin: "ignore" })), "stdin");
-    expectHouseTypeError(thrown(() => exec(owner, "cat", [], { stdin: bad("pipe") })), "stdin"); // a pipe nobody writes to
-    expectHouseTypeError(thrown(() => exec(owner, "cat", [], { stdin: bad("file") })), "stdin");
-    expectHouseTypeError(thrown(() => spawnProcess(owner, "cat", [], { stdin: bad(null) })), "stdin");
+    expectInvalidArgument(thrown(() => exec(owner, "cat", [], { input: "x", stdin: "ignore" })), "stdin");
+    expectInvalidArgument(thrown(() => exec(owner, "cat", [], { stdin: bad("pipe") })), "stdin"); // a pipe nobody writes to
+    expectInvalidArgument(thrown(() => exec(owner, "cat", [], { stdin: bad("file") })), "stdin");
+    expectInvalidArgument(thrown(() => spawnProcess(owner, "cat", [], { stdin: bad(null) })), "stdin");
     expect(spawn).not.toHaveBeenCalled();
   });
 
@@ -239,12 +239,12 @@ describe("process: hostile argument types", () => {
     const owner = tracked.owner();
     const proc = track(spawnProcess(owner, "sh", ["-c", TWO_LINES]));
     const badSignals = ["SIGNOPE", "sigterm", 9, 0, null, {}];
-    for (const sig of badSignals) expectHouseTypeError(thrown(() => proc.kill(bad(sig))), "signal");
+    for (const sig of badSignals) expectInvalidArgument(thrown(() => proc.kill(bad(sig))), "signal");
     for (const options of [null, 5, "x"]) {
-      expectHouseTypeError(thrown(() => proc.stdout.lines(bad(options))), "options");
-      expectHouseTypeError(thrown(() => proc.stderr.chunks(bad(options))), "options");
+      expectInvalidArgument(thrown(() => proc.stdout.lines(bad(options))), "options");
+      expectInvalidArgument(thrown(() => proc.stderr.chunks(bad(options))), "options");
     }
-    for (const signal of [{}, new AbortController(), true, "soon"]) expectHouseTypeError(thrown(() => proc.stdout.lines(bad({ signal }))), "signal");
+    for (const signal of [{}, new AbortController(), true, "soon"]) expectInvalidArgument(thrown(() => proc.stdout.lines(bad({ signal }))), "signal");
     // None of that locked the output or touched the process.
     const lines: string[] = [];
     for await (const line of proc.stdout) {
@@ -254,7 +254,7 @@ describe("process: hostile argument types", () => {
     expect(lines).toEqual(["one", "two"]);
     proc.stdin?.end("\n");
     expect(await outcome(proc.exited)).toEqual({ state: "fulfilled", value: { exitCode: 0, signal: null } });
-    for (const sig of badSignals) expectHouseTypeError(thrown(() => proc.kill(bad(sig))), "signal");
+    for (const sig of badSignals) expectInvalidArgument(thrown(() => proc.kill(bad(sig))), "signal");
   });
 
   it("Node's own refusals (a NUL byte in cwd or env) throw its TypeError synchronously; a task's nursery is not held open", async () => {
@@ -342,7 +342,7 @@ describe("process: already aborted, cancelled or closed", () => {
     expect([proc.pid, proc.stdin, proc.exitCode, proc.signalCode]).toEqual([undefined, null, null, null]);
     expect(proc.kill()).toBe(false);
     expect(proc.kill("SIGKILL")).toBe(false);
-    expectHouseTypeError(thrown(() => proc.kill(bad("SIGNOPE"))), "signal");
+    expectInvalidArgument(thrown(() => proc.kill(bad("SIGNOPE"))), "signal");
     expect(spawn).not.toHaveBeenCalled();
     expect(clock.pending).toBe(0);
     expect(listeners(owner.signal)).toBe(0);

@@ -23,7 +23,7 @@ const cases: [string, unknown[], string][] = [
   ["a task without a signal", [{}, "ls"], "Expected `task.signal` to be an AbortSignal, got `undefined` (undefined)"],
   ["options that are not an object", [owner, "ls", [], 5], "Expected `options` to be an options object, got `5` (number)"],
   ["a non-boolean allowNonZero", [owner, "ls", [], { allowNonZero: 1 }], "Expected `allowNonZero` to be a boolean, got `1` (number)"],
-  ["an unknown stdout mode", [owner, "ls", [], { stdout: "file" }], 'Expected `stdout` to be one of "pipe", "ignore", "inherit", got `"file"` (string)'],
+  ["an unknown stdout mode", [owner, "ls", [], { stdout: "file" }], 'Expected `stdout` to be "pipe", "ignore" or "inherit", got `"file"` (string)'],
   ["a non-string cwd", [owner, "ls", [], { cwd: 1 }], "Expected `cwd` to be a string, got `1` (number)"],
   ["a clock without timers", [owner, "ls", [], { clock: {} }], "Expected `clock` to be a Clock (now, setTimer, clearTimer), got `[object Object]` (object)"],
 ];

@@ -11,9 +11,8 @@
 //   - waiters are served first come, first served (a Set keeps insertion order, deletes in O(1)).
 // Multi-producer / multi-consumer semantics: docs/design/decisions/streams-channel.md.
 import { ChannelClosedError } from "./errors.js";
-import { onAbort } from "./internal/abort.js";
 import { DONE, READER, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkOptions, checkSignal } from "./internal/validate.js";
+import { checkCount, checkOptionalSignal, checkOptions, onCancel } from "@nursery/core/adapter";
 import { iterate, type TaskIterator } from "./iterate.js";
 
 /** Options of {@link Channel.send} and {@link Channel.receive}. */
@@ -92,7 +91,7 @@ interface ReceiveWaiter<T> {
  * ```
  */
 export function channel<T>(capacity: number): Channel<T> {
-  checkCount("capacity", capacity, 1, false);
+  checkCount("capacity", capacity, 1);
   return new MemoryChannel<T>(capacity);
 }
 
@@ -117,7 +116,7 @@ class MemoryChannel<T> implements Channel<T> {
 
   send(value: T, options?: ChannelOperationOptions): Promise<void> {
     checkOptions("options", options);
-    const signal = checkSignal("options.signal", options?.signal);
+    const signal = checkOptionalSignal("options.signal", options?.signal);
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(new ChannelClosedError("cannot send: channel is closed"));
     const receiver = first(this.#receivers);
@@ -145,7 +144,7 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#senders.add(waiter);
       if (signal !== undefined) {
-        remove = onAbort(signal, () => {
+        remove = onCancel(signal, () => {
           if (this.#senders.delete(waiter)) waiter.refuse(signal.reason);
         });
       }
@@ -154,7 +153,7 @@ class MemoryChannel<T> implements Channel<T> {
 
   receive(options?: ChannelOperationOptions): Promise<T> {
     checkOptions("options", options);
-    const signal = checkSignal("options.signal", options?.signal);
+    const signal = checkOptionalSignal("options.signal", options?.signal);
     if (signal?.aborted) return Promise.reject(signal.reason);
     const taken = this.#take();
     if (taken !== undefined) return Promise.resolve(taken.value);
@@ -173,7 +172,7 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#receivers.add(waiter);
       if (signal !== undefined) {
-        remove = onAbort(signal, () => {
+        remove = onCancel(signal, () => {
           if (this.#receivers.delete(waiter)) {
             remove?.();
             reject(signal.reason);

@@ -1,6 +1,6 @@
 // The error classes of @nursery/streams. Each has a stable `code`, a `name`, and an `instanceof`
-// that works across two installed copies of the package (see internal/brand.ts).
-import { brand, brandOf } from "./internal/brand.js";
+// that works across two installed copies of the package (core's `defineErrorClass`).
+import { defineErrorClass } from "@nursery/core/adapter";
 
 /**
  * A channel operation met a closed channel: `send()` after (or while waiting when) `close()` was
@@ -21,13 +21,8 @@ export class ChannelClosedError extends Error {
   constructor(message = "channel is closed") {
     super(message);
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value) === "ERR_CHANNEL_CLOSED";
-  }
 }
-ChannelClosedError.prototype.name = "ChannelClosedError";
-brand(ChannelClosedError, "ERR_CHANNEL_CLOSED");
+defineErrorClass(ChannelClosedError, { scope: "@nursery/streams", name: "ChannelClosedError", code: "ERR_CHANNEL_CLOSED" });
 
 /**
  * A stage of a {@link pipeline} failed. Wraps the first real error (as `cause`) and names the stage
@@ -55,10 +50,5 @@ export class PipelineStageError extends Error {
     this.stage = stage;
     this.stageName = stageName;
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandOf(value) === "ERR_PIPELINE_STAGE";
-  }
 }
-PipelineStageError.prototype.name = "PipelineStageError";
-brand(PipelineStageError, "ERR_PIPELINE_STAGE");
+defineErrorClass(PipelineStageError, { scope: "@nursery/streams", name: "PipelineStageError", code: "ERR_PIPELINE_STAGE" });

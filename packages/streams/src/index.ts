@@ -1,5 +1,6 @@
 // @nursery/streams: streams, async iterators and channels that close when their task is cancelled.
 export { iterate, type IterateOptions, type IterateSource, type TaskIterator } from "./iterate.js";
+// Node, Bun, Deno: pipeline over node:stream; elsewhere the same signature, throwing (package.json `imports`).
 export {
   pipeline,
   type PipelineOptions,
@@ -7,7 +8,7 @@ export {
   type PipelineTransform,
   type PipelineDestination,
   type StageContext,
-} from "./pipeline.js";
+} from "#streams-host/pipeline";
 export { channel, type Channel, type ChannelOperationOptions } from "./channel.js";
 export { map, type MapOptions, type MapContext } from "./map.js";
 export { take, type HelperOptions } from "./take.js";

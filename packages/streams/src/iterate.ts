@@ -2,7 +2,7 @@
 // built the way it is) and internal/*-reader.ts (one reader per kind of source).
 import type { Readable } from "node:stream";
 import { Iteration, checkSource } from "./internal/iteration.js";
-import { checkBoolean, checkOptions, checkSignal } from "./internal/validate.js";
+import { checkBoolean, checkOptions, checkOptionalSignal } from "@nursery/core/adapter";
 
 /** What {@link iterate} reads: anything `for await` accepts, plus Node and web readable streams. */
 export type IterateSource<T> = AsyncIterable<T> | Iterable<T> | Readable | ReadableStream<T>;
@@ -62,7 +62,7 @@ export function iterate<T>(source: AsyncIterable<T> | Iterable<T>, options?: Ite
 export function iterate<T>(source: IterateSource<T>, options?: IterateOptions): TaskIterator<T> {
   checkSource("source", source);
   checkOptions("options", options);
-  const signal = checkSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
   const preventCancel = checkBoolean("options.preventCancel", options?.preventCancel, false);
   return new Iteration<T>(source, signal, preventCancel);
 }

@@ -3,7 +3,7 @@ import { isCancelledBy } from "./internal/abort.js";
 import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, attempt, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkFunction, checkOptions, checkSignal } from "./internal/validate.js";
+import { checkCount, checkFunction, checkOptions, checkOptionalSignal } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 import type { HelperOptions } from "./take.js";
 
@@ -53,7 +53,7 @@ export function map<T, R>(
   checkFunction("fn", fn);
   checkOptions("options", options);
   const concurrency = options?.concurrency === undefined ? 1 : checkCount("options.concurrency", options.concurrency, 1, true);
-  const signal = checkSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
   const reader = new MapReader<T, Awaited<R>>(source, fn as (value: T, context: MapContext) => Awaited<R>, concurrency);
   return new Iteration<Awaited<R>>(sourceOf(reader), signal, false);
 }

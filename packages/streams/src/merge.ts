@@ -2,7 +2,7 @@
 import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkOptions, checkSignal, invalid } from "./internal/validate.js";
+import { checkOptions, checkOptionalSignal, invalidArgument as invalid } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 import type { HelperOptions } from "./take.js";
 
@@ -33,7 +33,7 @@ export function merge<T = unknown>(sources: Iterable<IterateSource<T>>, options?
   const list = [...sources];
   list.forEach((source, index) => checkSource(`sources[${index}]`, source));
   checkOptions("options", options);
-  const signal = checkSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
   return new Iteration<T>(sourceOf(new MergeReader<T>(list as object[])), signal, false);
 }
 

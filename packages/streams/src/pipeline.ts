@@ -20,7 +20,7 @@ import { isCancelledBy } from "./internal/abort.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { isNodeReadable } from "./internal/readable-reader.js";
 import { attempt } from "./internal/reader.js";
-import { checkOptions, checkSignal, describeValue, invalid } from "./internal/validate.js";
+import { checkOptions, checkOptionalSignal, describeValue, invalidArgument as invalid } from "@nursery/core/adapter";
 import { isWebReadable } from "./internal/web-reader.js";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 
@@ -93,7 +93,7 @@ export function pipeline(...args: unknown[]): Promise<unknown> {
   const last = args[args.length - 1];
   const options = isPlainObject(last) ? (args.pop() as PipelineOptions) : undefined;
   checkOptions("options", options);
-  const signal = checkSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
   if (args.length < 2) throw invalid("stages", "at least a source and a destination", args);
   const stages = args as Stage[];
   stages.forEach((stage, index) => checkStage(stage, index, stages.length));

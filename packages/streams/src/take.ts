@@ -1,7 +1,7 @@
 // take(): the first `count` chunks of a source, then the source is closed without reading more.
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkOptions, checkSignal } from "./internal/validate.js";
+import { checkCount, checkOptions, checkOptionalSignal } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 
 /** Options of {@link take}, {@link merge} and {@link map}. */
@@ -34,7 +34,7 @@ export function take<T = unknown>(source: IterateSource<T>, count: number, optio
   checkSource("source", source);
   checkCount("count", count, 0, true);
   checkOptions("options", options);
-  const signal = checkSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
   return new Iteration<T>(sourceOf(new TakeReader<T>(source, count)), signal, false);
 }
 

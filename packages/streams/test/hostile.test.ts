@@ -5,7 +5,7 @@
 // settled if it did so within a bounded number of event-loop turns) and never leftover state (no
 // item lost or duplicated, sources closed once, listener counts back to baseline).
 import { describe, it, expect } from "@jest/globals";
-import { expectHouseTypeError, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
+import { expectInvalidArgument, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { Readable, Writable } from "node:stream";
 import { channel, iterate, take, map, merge, pipeline, ChannelClosedError } from "@nursery/streams";
 import { countingIterator, listeners } from "./support.js";
@@ -37,7 +37,7 @@ const notSignals: [string, unknown][] = [["{}", {}], ["an AbortController", new 
 
 describe("streams: hostile arguments", () => {
   it.each([...notCounts, ["0", 0] as [string, unknown], ["Infinity", Infinity] as [string, unknown]])("channel(%s) throws a house-shape TypeError", (_label, value) => {
-    expectHouseTypeError(thrown(() => channel(bad(value))), "capacity");
+    expectInvalidArgument(thrown(() => channel(bad(value))), "capacity");
   });
 
   it("channel(2^53 - 1) is accepted: the buffer is not preallocated", async () => {
@@ -48,67 +48,67 @@ describe("streams: hostile arguments", () => {
 
   it.each(notCounts)("take(source, %s) throws a house-shape TypeError and reads nothing", (_label, value) => {
     const { iterator, counts } = countingIterator(() => Promise.resolve({ done: false, value: 1 }));
-    expectHouseTypeError(thrown(() => take(iterator, bad(value))), "count");
+    expectInvalidArgument(thrown(() => take(iterator, bad(value))), "count");
     expect(counts).toEqual({ next: 0, return: 0 });
   });
 
   it.each([...notCounts, ["0", 0] as [string, unknown]])("map(source, fn, { concurrency: %s }) throws a house-shape TypeError", (_label, value) => {
-    expectHouseTypeError(thrown(() => map([1], (x) => x, bad({ concurrency: value }))), "options.concurrency");
+    expectInvalidArgument(thrown(() => map([1], (x) => x, bad({ concurrency: value }))), "options.concurrency");
   });
 
   it.each(notSources)("iterate / take / map / merge / pipeline reject a source of %s", (_label, value) => {
-    expectHouseTypeError(thrown(() => iterate(bad(value))), "source");
-    expectHouseTypeError(thrown(() => take(bad(value), 1)), "source");
-    expectHouseTypeError(thrown(() => map(bad(value), (x: unknown) => x)), "source");
-    expectHouseTypeError(thrown(() => merge([bad(value)])), "sources[0]");
+    expectInvalidArgument(thrown(() => iterate(bad(value))), "source");
+    expectInvalidArgument(thrown(() => take(bad(value), 1)), "source");
+    expectInvalidArgument(thrown(() => map(bad(value), (x: unknown) => x)), "source");
+    expectInvalidArgument(thrown(() => merge([bad(value)])), "sources[0]");
     // A function is a documented pipeline source (`({ signal }) => iterable`).
-    if (typeof value !== "function") expectHouseTypeError(thrown(() => pipeline(bad(value), async () => undefined)), "stages[0]");
+    if (typeof value !== "function") expectInvalidArgument(thrown(() => pipeline(bad(value), async () => undefined)), "stages[0]");
   });
 
   it("merge() rejects a `sources` that is not an iterable of sources; merge([]) ends at once", async () => {
-    for (const value of [undefined, null, 5, "ab", {}]) expectHouseTypeError(thrown(() => merge(bad(value))), "sources");
+    for (const value of [undefined, null, 5, "ab", {}]) expectInvalidArgument(thrown(() => merge(bad(value))), "sources");
     expect(await merge([]).next()).toEqual({ done: true, value: undefined });
   });
 
   it("rejects a locked ReadableStream, and a preventCancel that is not a boolean", () => {
     const stream = new ReadableStream();
     stream.getReader();
-    expectHouseTypeError(thrown(() => iterate(stream)), "source");
-    for (const value of ["yes", 1, null]) expectHouseTypeError(thrown(() => iterate([1], bad({ preventCancel: value }))), "options.preventCancel");
+    expectInvalidArgument(thrown(() => iterate(stream)), "source");
+    for (const value of ["yes", 1, null]) expectInvalidArgument(thrown(() => iterate([1], bad({ preventCancel: value }))), "options.preventCancel");
   });
 
   it.each(notOptions)("rejects options of %s everywhere", async (_label, value) => {
     const ch = channel<number>(1);
-    expectHouseTypeError(thrown(() => iterate([1], bad(value))), "options");
-    expectHouseTypeError(thrown(() => take([1], 1, bad(value))), "options");
-    expectHouseTypeError(thrown(() => map([1], (x) => x, bad(value))), "options");
-    expectHouseTypeError(thrown(() => merge([[1]], bad(value))), "options");
-    expectHouseTypeError(thrown(() => ch.send(1, bad(value))), "options");
-    expectHouseTypeError(thrown(() => ch.receive(bad(value))), "options");
+    expectInvalidArgument(thrown(() => iterate([1], bad(value))), "options");
+    expectInvalidArgument(thrown(() => take([1], 1, bad(value))), "options");
+    expectInvalidArgument(thrown(() => map([1], (x) => x, bad(value))), "options");
+    expectInvalidArgument(thrown(() => merge([[1]], bad(value))), "options");
+    expectInvalidArgument(thrown(() => ch.send(1, bad(value))), "options");
+    expectInvalidArgument(thrown(() => ch.receive(bad(value))), "options");
     expect(ch.size).toBe(0);
   });
 
   it.each(notSignals)("rejects a signal of %s everywhere, enqueuing and consuming nothing", async (_label, value) => {
     const ch = channel<number>(1);
     await ch.send(7);
-    expectHouseTypeError(thrown(() => iterate([1], bad({ signal: value }))), "options.signal");
-    expectHouseTypeError(thrown(() => take([1], 1, bad({ signal: value }))), "options.signal");
-    expectHouseTypeError(thrown(() => map([1], (x) => x, bad({ signal: value }))), "options.signal");
-    expectHouseTypeError(thrown(() => merge([[1]], bad({ signal: value }))), "options.signal");
-    expectHouseTypeError(thrown(() => ch.send(1, bad({ signal: value }))), "options.signal");
-    expectHouseTypeError(thrown(() => ch.receive(bad({ signal: value }))), "options.signal");
-    expectHouseTypeError(thrown(() => pipeline([1], async () => undefined, bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => iterate([1], bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => take([1], 1, bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => map([1], (x) => x, bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => merge([[1]], bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => ch.send(1, bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => ch.receive(bad({ signal: value }))), "options.signal");
+    expectInvalidArgument(thrown(() => pipeline([1], async () => undefined, bad({ signal: value }))), "options.signal");
     expect(ch.size).toBe(1);
     expect(await ch.receive()).toBe(7);
   });
 
   it("rejects map's fn and pipeline's stage list when they are the wrong kind", () => {
-    for (const fn of [undefined, null, 5, "f"]) expectHouseTypeError(thrown(() => map([1], bad(fn))), "fn");
+    for (const fn of [undefined, null, 5, "f"]) expectInvalidArgument(thrown(() => map([1], bad(fn))), "fn");
     const loose = pipeline as (...stages: unknown[]) => Promise<unknown>;
-    expectHouseTypeError(thrown(() => loose([1])), "stages");
-    expectHouseTypeError(thrown(() => loose()), "stages");
-    expectHouseTypeError(thrown(() => loose([1], 5)), "stages[1]");
-    expectHouseTypeError(thrown(() => loose([1], {}, async () => undefined)), "stages[1]");
+    expectInvalidArgument(thrown(() => loose([1])), "stages");
+    expectInvalidArgument(thrown(() => loose()), "stages");
+    expectInvalidArgument(thrown(() => loose([1], 5)), "stages[1]");
+    expectInvalidArgument(thrown(() => loose([1], {}, async () => undefined)), "stages[1]");
   });
 });
 

@@ -12,7 +12,7 @@
 // docs/design/decisions/timers-missed-ticks.md.
 import { realClock, type Clock } from "@nursery/core";
 import { startWait, type Waiter } from "./internal/waiter.js";
-import { checkClock, checkOptions, checkPeriod, checkSignal } from "./internal/validate.js";
+import { checkNumber, checkOptionalClock, checkOptionalSignal, checkOptions } from "@nursery/core/adapter";
 import type { SleepOptions } from "./sleep.js";
 
 /** One tick of an {@link interval}. */
@@ -146,9 +146,10 @@ class Ticker implements IntervalIterator {
  * ```
  */
 export function interval(ms: number, options?: SleepOptions): IntervalIterator {
-  checkPeriod("ms", ms);
+  // A finite period > 0: a zero period would tick in a busy loop.
+  checkNumber("ms", ms, { min: 0, above: true });
   checkOptions("options", options);
-  const signal = checkSignal("signal", options?.signal);
-  const clock = checkClock("clock", options?.clock, realClock);
+  const signal = checkOptionalSignal("signal", options?.signal);
+  const clock = checkOptionalClock("clock", options?.clock) ?? realClock;
   return new Ticker(ms, signal, clock);
 }

@@ -1,6 +1,6 @@
 import { cancelReasonOf, realClock, type Clock, type TaskContext } from "@nursery/core";
 import { startTaskWait, startWait } from "./internal/waiter.js";
-import { checkClock, checkDelay, checkOptions, checkSignal } from "./internal/validate.js";
+import { checkNumber, checkOptionalClock, checkOptionalSignal, checkOptions } from "@nursery/core/adapter";
 
 /**
  * Options of {@link sleep} and {@link interval}. A task's context has both fields, so a task can
@@ -47,17 +47,18 @@ export interface SleepOptions {
  * ```
  */
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
-  checkDelay("ms", ms);
+  // A finite delay: a sleep that never ends is a bug (wait on the signal instead).
+  checkNumber("ms", ms, { min: 0 });
   checkOptions("options", options);
   if (isTask(options)) {
     // A task passed as the options: listen to it directly, so its AbortSignal is never created.
-    const clock = checkClock("clock", options.clock, realClock);
+    const clock = checkOptionalClock("clock", options.clock) ?? realClock;
     const reason = cancelReasonOf(options);
     if (reason !== undefined) return Promise.reject(reason);
     return startTaskWait(ms, options, clock);
   }
-  const signal = checkSignal("signal", options?.signal);
-  const clock = checkClock("clock", options?.clock, realClock);
+  const signal = checkOptionalSignal("signal", options?.signal);
+  const clock = checkOptionalClock("clock", options?.clock) ?? realClock;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return startWait(ms, signal, clock).promise;
 }

@@ -3,7 +3,7 @@
 // turns an instant on the clock into a delay. Every rule of those scopes (a scope catches only its
 // own deadline, an outer cancellation passes through, `shield`) therefore holds here unchanged.
 import { failAfter, moveOnAfter, realClock, type ScopeOptions } from "@nursery/core";
-import { checkClock, checkInstant, checkOptions, invalid } from "./internal/validate.js";
+import { checkOneOf, checkOptionalClock, checkOptions, invalidArgument } from "@nursery/core/adapter";
 
 /** Options of {@link timeout} and {@link deadline}: core's scope options plus `onTimeout`. */
 export interface TimeoutOptions extends ScopeOptions {
@@ -23,10 +23,16 @@ export interface MoveOnOptions extends TimeoutOptions {
 type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
 function scope<T>(ms: number, fn: Work<T>, options: TimeoutOptions | undefined): Promise<T | undefined> {
-  const onTimeout = options?.onTimeout;
-  if (onTimeout === undefined || onTimeout === "fail") return failAfter(ms, fn, options);
-  if (onTimeout === "move-on") return moveOnAfter(ms, fn, options);
-  throw invalid("onTimeout", '"fail" or "move-on"', onTimeout);
+  const onTimeout = options?.onTimeout === undefined ? "fail" : checkOneOf("onTimeout", options.onTimeout, ["fail", "move-on"]);
+  return onTimeout === "fail" ? failAfter(ms, fn, options) : moveOnAfter(ms, fn, options);
+}
+
+/** A point in time on a clock's scale: any number but NaN (`Infinity` = never). */
+function checkInstant(name: string, value: unknown): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw invalidArgument(name, "a number (a time on the clock's scale)", value);
+  }
+  return value;
 }
 
 /**
@@ -89,6 +95,6 @@ export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | Promise
 export function deadline<T>(at: number, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: TimeoutOptions): Promise<T | undefined> {
   checkInstant("at", at);
   checkOptions("options", options);
-  const clock = checkClock("clock", options?.clock, realClock);
+  const clock = checkOptionalClock("clock", options?.clock) ?? realClock;
   return scope(Math.max(0, at - clock.now()), fn, options);
 }

@@ -6,7 +6,7 @@
 import { describe, it, expect } from "@jest/globals";
 import { getEventListeners } from "node:events";
 import { nursery, onCancel, CancelledError, TimeoutError, type Clock, type TaskContext } from "@nursery/core";
-import { VirtualClock, HOUSE_TYPE_ERROR, expectHouseTypeError, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
+import { VirtualClock, INVALID_ARGUMENT_MESSAGE, expectInvalidArgument, thrown, settledWithin as within, eventLoopTurns as turns, abortedSignal as aborted } from "@nursery/core/testing";
 import { sleep, interval, timeout, deadline } from "@nursery/timers";
 
 // Deliberately wrong input: `never` fits any parameter, so the type checker lets it through.
@@ -31,17 +31,17 @@ const notClocks: [string, unknown][] = [["{}", {}], ["null", null], ["Date", Dat
 describe("timers: hostile arguments", () => {
   it.each([...notNumbers, ["Infinity", Infinity] as [string, unknown]])("sleep(%s) throws a house-shape TypeError and sets no timer", (_label, value) => {
     const clock = new VirtualClock();
-    expectHouseTypeError(thrown(() => sleep(bad(value), { clock })), "ms");
+    expectInvalidArgument(thrown(() => sleep(bad(value), { clock })), "ms");
     expect(clock.pending).toBe(0);
   });
 
   it.each([...notNumbers, ["0", 0] as [string, unknown], ["Infinity", Infinity] as [string, unknown]])("interval(%s) throws a house-shape TypeError", (_label, value) => {
-    expectHouseTypeError(thrown(() => interval(bad(value))), "ms");
+    expectInvalidArgument(thrown(() => interval(bad(value))), "ms");
   });
 
   it.each(notNumbers.filter(([l]) => l !== "undefined"))("timeout(%s) throws a house-shape TypeError without calling fn", (_label, value) => {
     let called = false;
-    expectHouseTypeError(thrown(() => timeout(bad(value), () => (called = true))), "ms");
+    expectInvalidArgument(thrown(() => timeout(bad(value), () => (called = true))), "ms");
     expect(called).toBe(false);
   });
 
@@ -49,38 +49,38 @@ describe("timers: hostile arguments", () => {
     "deadline(%s) throws a house-shape TypeError without calling fn",
     (_label, value) => {
       let called = false;
-      expectHouseTypeError(thrown(() => deadline(bad(value), () => (called = true))), "at");
+      expectInvalidArgument(thrown(() => deadline(bad(value), () => (called = true))), "at");
       expect(called).toBe(false);
     },
   );
 
   it.each(notOptions)("rejects options of %s in sleep, interval, timeout and deadline", (_label, value) => {
-    expectHouseTypeError(thrown(() => sleep(1, bad(value))), "options");
-    expectHouseTypeError(thrown(() => interval(1, bad(value))), "options");
-    expectHouseTypeError(thrown(() => timeout(1, () => 1, bad(value))), "options");
-    expectHouseTypeError(thrown(() => deadline(1, () => 1, bad(value))), "options");
+    expectInvalidArgument(thrown(() => sleep(1, bad(value))), "options");
+    expectInvalidArgument(thrown(() => interval(1, bad(value))), "options");
+    expectInvalidArgument(thrown(() => timeout(1, () => 1, bad(value))), "options");
+    expectInvalidArgument(thrown(() => deadline(1, () => 1, bad(value))), "options");
   });
 
   it.each(notSignals)("rejects a signal of %s and adds no listener", (_label, value) => {
-    expectHouseTypeError(thrown(() => sleep(1, bad({ signal: value }))), "signal");
-    expectHouseTypeError(thrown(() => interval(1, bad({ signal: value }))), "signal");
-    expectHouseTypeError(thrown(() => timeout(1, () => 1, bad({ signal: value }))), "signal");
+    expectInvalidArgument(thrown(() => sleep(1, bad({ signal: value }))), "signal");
+    expectInvalidArgument(thrown(() => interval(1, bad({ signal: value }))), "signal");
+    expectInvalidArgument(thrown(() => timeout(1, () => 1, bad({ signal: value }))), "signal");
     if (value instanceof AbortController) expect(listeners(value.signal)).toBe(0);
   });
 
   it.each(notClocks)("rejects a clock of %s", (_label, value) => {
-    expectHouseTypeError(thrown(() => sleep(1, bad({ clock: value }))), "clock");
-    expectHouseTypeError(thrown(() => interval(1, bad({ clock: value }))), "clock");
-    expectHouseTypeError(thrown(() => deadline(1, () => 1, bad({ clock: value }))), "clock");
+    expectInvalidArgument(thrown(() => sleep(1, bad({ clock: value }))), "clock");
+    expectInvalidArgument(thrown(() => interval(1, bad({ clock: value }))), "clock");
+    expectInvalidArgument(thrown(() => deadline(1, () => 1, bad({ clock: value }))), "clock");
   });
 
   it.each([["fail!", "fail!"], ["true", true], ["null", null]] as [string, unknown][])("rejects onTimeout: %s", (_label, value) => {
-    expectHouseTypeError(thrown(() => timeout(1, () => 1, bad({ onTimeout: value }))), "onTimeout");
+    expectInvalidArgument(thrown(() => timeout(1, () => 1, bad({ onTimeout: value }))), "onTimeout");
   });
 
   it.each([["42", 42], ["null", null], ['"fn"', "fn"], ["{}", {}]] as [string, unknown][])("rejects fn of %s in timeout and deadline", (_label, value) => {
-    expectHouseTypeError(thrown(() => timeout(1, bad(value))), "fn");
-    expectHouseTypeError(thrown(() => deadline(1, bad(value))), "fn");
+    expectInvalidArgument(thrown(() => timeout(1, bad(value))), "fn");
+    expectInvalidArgument(thrown(() => deadline(1, bad(value))), "fn");
   });
 });
 
@@ -168,7 +168,7 @@ describe("timers: already-aborted signals and cancelled tasks", () => {
   it("a fake task (something with nursery and signal) is rejected in the house shape when its signal is not one", () => {
     const err = thrown(() => sleep(1, bad({ nursery: {}, signal: 5 })));
     expect(err).toBeInstanceOf(TypeError);
-    expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
+    expect((err as TypeError).message).toMatch(INVALID_ARGUMENT_MESSAGE);
   });
 });
 

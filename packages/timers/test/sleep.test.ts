@@ -238,7 +238,7 @@ describe("sleep", () => {
       new TypeError("Expected `signal` to be an AbortSignal, got `[object Object]` (object)"),
     );
     expect(() => sleep(1, { clock: { now: () => 0 } as never })).toThrow(
-      new TypeError("Expected `clock` to be a Clock (with now, setTimer and clearTimer), got `[object Object]` (object)"),
+      new TypeError("Expected `clock` to be a Clock (now, setTimer, clearTimer), got `[object Object]` (object)"),
     );
     expect(clock.pending).toBe(0);
   });

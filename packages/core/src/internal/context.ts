@@ -1,6 +1,11 @@
 // The optional AsyncLocalStorage behind currentTask(). Undefined until enableCurrentTask() is
 // called, so tasks pay nothing for it unless a program opts in.
-import type { AsyncLocalStorage } from "node:async_hooks";
 import type { TaskContext } from "../task.js";
 
-export const context: { storage: AsyncLocalStorage<TaskContext> | undefined } = { storage: undefined };
+/** The part of AsyncLocalStorage that currentTask() uses. */
+export interface TaskStorage {
+  run<A extends unknown[], R>(store: TaskContext, fn: (...args: A) => R, ...args: A): R;
+  getStore(): TaskContext | undefined;
+}
+
+export const context: { storage: TaskStorage | undefined } = { storage: undefined };

@@ -5,16 +5,19 @@ import { inspect } from "node:util";
 import { checkFunction, checkString } from "../internal/validate.js";
 
 /**
- * The shape of every argument TypeError of the nursery packages:
- * ``Expected `name` to be <what>, got `<value>` (<type>)``.
+ * Matches the message of every argument TypeError of the nursery packages, the one
+ * `invalidArgument` builds: ``Expected `name` to be <what>, got `<value>` (<type>)``.
  *
  * @example
  * ```ts
- * expect((err as TypeError).message).toMatch(HOUSE_TYPE_ERROR);
+ * expect((err as TypeError).message).toMatch(INVALID_ARGUMENT_MESSAGE);
  * ```
  */
-export const HOUSE_TYPE_ERROR =
+export const INVALID_ARGUMENT_MESSAGE =
   /^Expected `[A-Za-z.[\]0-9()]+` to be .+, got `.*` \((?:number|string|object|null|undefined|boolean|function|symbol|bigint)\)$/s;
+
+/** @deprecated Renamed {@link INVALID_ARGUMENT_MESSAGE}: it matches what `invalidArgument` builds. */
+export const HOUSE_TYPE_ERROR = INVALID_ARGUMENT_MESSAGE;
 
 /**
  * Calls `fn` and returns what it threw, or `undefined` when it returned normally.
@@ -34,7 +37,7 @@ export function thrown(fn: () => unknown): unknown {
 }
 
 /**
- * Asserts that `err` is a `TypeError` in the house shape ({@link HOUSE_TYPE_ERROR}) about the
+ * Asserts that `err` is the TypeError `invalidArgument` builds ({@link INVALID_ARGUMENT_MESSAGE}) about the
  * argument or option `name`: its message starts with ``Expected `name` ``. Use it on what
  * {@link thrown} returned, or on a rejection's reason.
  *
@@ -44,19 +47,22 @@ export function thrown(fn: () => unknown): unknown {
  *
  * @example
  * ```ts
- * expectHouseTypeError(thrown(() => nursery(() => {}, { timeout: -1 })), "timeout");
+ * expectInvalidArgument(thrown(() => nursery(() => {}, { timeout: -1 })), "timeout");
  * ```
  */
-export function expectHouseTypeError(err: unknown, name: string): void {
+export function expectInvalidArgument(err: unknown, name: string): void {
   checkString("name", name);
   const fail = (what: string): never => {
-    throw new Error(`expectHouseTypeError: ${what}\n  got: ${inspect(err, { breakLength: Infinity })}`);
+    throw new Error(`expectInvalidArgument: ${what}\n  got: ${inspect(err, { breakLength: Infinity })}`);
   };
   if (!(err instanceof TypeError)) fail(`expected a TypeError about \`${name}\``);
   const message = (err as TypeError).message;
-  if (!HOUSE_TYPE_ERROR.test(message)) fail("the message is not in the house shape: Expected `name` to be <what>, got `<value>` (<type>)");
+  if (!INVALID_ARGUMENT_MESSAGE.test(message)) fail("the message is not in the house shape: Expected `name` to be <what>, got `<value>` (<type>)");
   if (!message.startsWith(`Expected \`${name}\``)) fail(`the message does not start with Expected \`${name}\``);
 }
+
+/** @deprecated Renamed {@link expectInvalidArgument}: it checks for what `invalidArgument` builds. */
+export const expectHouseTypeError: (err: unknown, name: string) => void = expectInvalidArgument;
 
 /** How a promise stood after {@link settledWithin}'s turns or {@link settledBy}'s wait. */
 export type Settled =

@@ -3,10 +3,12 @@ export { VirtualClock } from "./virtual-clock.js";
 export { expectSequence } from "./expect-sequence.js";
 export { spawnFixture, type Fixture, type FixtureExit } from "./fixture.js";
 export {
+  INVALID_ARGUMENT_MESSAGE,
+  expectInvalidArgument,
   HOUSE_TYPE_ERROR,
+  expectHouseTypeError,
   NOT_DURATIONS,
   thrown,
-  expectHouseTypeError,
   settledWithin,
   settledBy,
   eventLoopTurns,

@@ -29,7 +29,8 @@ export function bindResponse(op: Operation, response: Response, method: string):
   }
   const reader = (source as ReadableStream<Uint8Array>).getReader();
   const url = response.url;
-  const ended = (): TaskEndedError => new TaskEndedError(method, url, op.owner.name);
+  // From here on, a use after the task ended is a read of this body.
+  op.ended = (): TaskEndedError => new TaskEndedError(method, url, op.owner.name, "read");
   const settle = (): void => {
     op.finish();
     unread.unregister(op);
@@ -45,7 +46,7 @@ export function bindResponse(op: Operation, response: Response, method: string):
     {
       type: "bytes",
       async pull(controller) {
-        const stop = op.stopReason(ended);
+        const stop = op.stopReason();
         if (stop !== undefined) {
           settle();
           reader.cancel(stop).catch(noop);

@@ -4,6 +4,10 @@
 //   - exactly one cancellation listener on the owner, and one on `extraSignal` when given, both
 //     through core's `onCancel` (for a core task: a hook on the task, so its AbortSignal is never
 //     created; for a signal or a `{ signal }` owner: one abort listener on that signal);
+//   - an end-of-task callback on the owner (core's `onTaskEnd`): when the task returns or throws,
+//     the operation is aborted with `TaskEndedError`, so nothing it holds outlives the task. An
+//     unread body used to keep its limiter slot and socket until a garbage collection found it;
+//     a wait for a slot or a backoff used to run to its end;
 //   - the `deadline` timer;
 //   - the limiter slot of the current attempt;
 //   - the AbortController of the current attempt, the signal undici sees.
@@ -23,7 +27,8 @@
 // our signal no longer reaches the connection and a pending body read hangs (verified on Node
 // 20.20.2 / undici 6.24.1). The body binding also cancels undici's body stream directly on abort,
 // which does not depend on that link; test/gc.test.ts covers the outcome.
-import { onCancel, TimeoutError, type Clock, type TimerHandle } from "@nursery/core";
+import { TimeoutError, type Clock, type TimerHandle } from "@nursery/core";
+import { onCancel, onTaskEnd } from "@nursery/core/adapter";
 import type { LimiterSlot } from "../limiter.js";
 
 const noop = (): void => {};
@@ -57,6 +62,12 @@ export class Operation {
   readonly deadlineAt: number;
   #removeTaskListener: () => void;
   #removeExtraListener: () => void;
+  #removeEndListener: () => void;
+  /**
+   * The error a use of this operation gets once its owner has ended: `TaskEndedError` of phase
+   * "send" until the response is handed out, then of phase "read" (set by the body binding).
+   */
+  ended: () => unknown;
   #deadlineTimer: TimerHandle | undefined;
   #attempt: AbortController | undefined;
   /** The current attempt's Request, kept reachable while the operation lives (see the header). */
@@ -68,13 +79,23 @@ export class Operation {
   #finished = false;
 
   /** The caller has checked that neither the owner nor `extraSignal` is cancelled yet. */
-  constructor(owner: Owner, extraSignal: AbortSignal | undefined, clock: Clock, deadline: number | undefined, label: string) {
+  constructor(
+    owner: Owner,
+    extraSignal: AbortSignal | undefined,
+    clock: Clock,
+    deadline: number | undefined,
+    label: string,
+    ended: () => unknown,
+  ) {
     this.owner = owner;
     this.clock = clock;
     this.label = label;
+    this.ended = ended;
     // `onCancel` accepts any object with a `signal` at run time; its type names only tasks and signals.
     this.#removeTaskListener = onCancel(owner, (reason) => this.abort(reason));
     this.#removeExtraListener = extraSignal === undefined ? noop : onCancel(extraSignal, (reason) => this.abort(reason));
+    // The caller has checked the owner has not ended, so this does not call back at once.
+    this.#removeEndListener = onTaskEnd(owner, () => this.abort(this.ended()));
     if (deadline === undefined || deadline === Infinity) {
       this.deadlineAt = Infinity;
       return;
@@ -89,6 +110,7 @@ export class Operation {
       // A clock that throws: nothing of this operation may stay registered on the owner.
       this.#removeTaskListener();
       this.#removeExtraListener();
+      this.#removeEndListener();
       throw err;
     }
   }
@@ -146,8 +168,8 @@ export class Operation {
    * its slot, listeners and deadline timer. True when the operation is aborted, now or before: it
    * may not go on (send the next attempt, read the body), and `signal.reason` says why.
    */
-  stopIfEnded(ended: () => unknown): boolean {
-    if (!this.signal.aborted && hasEnded(this.owner)) this.abort(ended());
+  stopIfEnded(): boolean {
+    if (!this.signal.aborted && hasEnded(this.owner)) this.abort(this.ended());
     return this.signal.aborted;
   }
 
@@ -156,8 +178,8 @@ export class Operation {
    * task's own `CancelledError` when it was cancelled), or `ended()` when the owning task has
    * returned (see `stopIfEnded`).
    */
-  stopReason(ended: () => unknown): unknown {
-    return this.stopIfEnded(ended) ? this.signal.reason : undefined;
+  stopReason(): unknown {
+    return this.stopIfEnded() ? this.signal.reason : undefined;
   }
 
   /** Releases the listeners, the deadline timer and the limiter slot. Idempotent. */
@@ -168,6 +190,7 @@ export class Operation {
     this.#abortBody = undefined;
     this.#removeTaskListener();
     this.#removeExtraListener();
+    this.#removeEndListener();
     if (this.#deadlineTimer !== undefined) {
       this.clock.clearTimer(this.#deadlineTimer);
       this.#deadlineTimer = undefined;

@@ -1,7 +1,7 @@
 // The checked, per-request form of the `retry` option, and `Retry-After` parsing. Decides only;
 // fetch.ts does the waiting.
 import { backoffDelay, DEFAULT_RETRY_METHODS, DEFAULT_RETRY_STATUS_CODES, type RetryOptions } from "../retry.js";
-import { checkCount, checkDuration, describe, invalid } from "./validate.js";
+import { checkCount, checkOptionalDuration, describeValue as describe, invalidArgument as invalid } from "@nursery/core/adapter";
 
 /**
  * Parses a `Retry-After` header (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date.
@@ -36,7 +36,7 @@ export function retryPolicy(value: unknown, method: string, replayable: boolean)
   if (typeof value !== "number" && (typeof value !== "object" || value === null)) {
     throw invalid("retry", "an integer >= 0 or an options object", value);
   }
-  const limit = checkCount(typeof value === "number" ? "retry" : "retry.limit", options.limit, 0, false);
+  const limit = checkCount(typeof value === "number" ? "retry" : "retry.limit", options.limit, 0);
   const methods = checkList("retry.methods", options.methods, "an array of method names", (m) => typeof m === "string");
   const statusCodes = checkList("retry.statusCodes", options.statusCodes, "an array of HTTP statuses", (s) =>
     Number.isInteger(s) && (s as number) >= 100 && (s as number) <= 599,
@@ -44,7 +44,7 @@ export function retryPolicy(value: unknown, method: string, replayable: boolean)
   if (options.delay !== undefined && typeof options.delay !== "function") {
     throw invalid("retry.delay", "a function", options.delay);
   }
-  const maxRetryAfter = checkDuration("retry.maxRetryAfter", options.maxRetryAfter) ?? 60_000;
+  const maxRetryAfter = checkOptionalDuration("retry.maxRetryAfter", options.maxRetryAfter) ?? 60_000;
   const allowed = (methods ?? DEFAULT_RETRY_METHODS).map((m) => (m as string).toUpperCase());
   if (limit === 0 || !replayable || !allowed.includes(method)) return NO_RETRY;
   const delay = options.delay;

@@ -1,9 +1,18 @@
 // Checks and defaults for exec() and spawnProcess(): every bad argument is a TypeError thrown before
 // anything is spawned.
-import { realClock, type Clock } from "@nursery/core";
+import { constants } from "node:os";
+import { realClock } from "@nursery/core";
+import {
+  checkBoolean,
+  checkClock,
+  checkDuration,
+  checkOneOf,
+  invalidArgument as invalid,
+  isAbortSignal,
+} from "@nursery/core/adapter";
+import type { Clock } from "@nursery/core";
 import type { ProcessOwner, StdioMode } from "../options.js";
 import { POSIX } from "./process-group.js";
-import { checkBoolean, checkDuration, checkOneOf, checkSignalName, invalid, isAbortSignal, isObject } from "./validate.js";
 
 const STDIO_MODES: readonly StdioMode[] = ["pipe", "ignore", "inherit"];
 
@@ -25,6 +34,18 @@ export interface ChildSpec {
 }
 
 export const DEFAULT_GRACE = 5000;
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** A signal name this platform knows, such as `"SIGTERM"`. */
+export function checkSignalName(name: string, value: unknown): NodeJS.Signals {
+  if (typeof value !== "string" || !Object.hasOwn(constants.signals, value)) {
+    throw invalid(name, 'a signal name such as "SIGTERM"', value);
+  }
+  return value as NodeJS.Signals;
+}
 
 export function checkOwner(owner: unknown): ProcessOwner {
   if (!isObject(owner)) throw invalid("task", "a task or an object with an AbortSignal `signal`", owner);
@@ -58,10 +79,7 @@ export function checkOptions(
   const env = o["env"];
   if (env !== undefined && !isObject(env)) throw invalid("env", "an object of strings", env);
   // Only an absent clock falls back: `clock: null` is a wrong type, as everywhere else.
-  const clock = o["clock"] === undefined ? (owner.clock ?? realClock) : o["clock"];
-  if (!isObject(clock) || typeof clock["setTimer"] !== "function" || typeof clock["clearTimer"] !== "function") {
-    throw invalid("clock", "a Clock (now, setTimer, clearTimer)", clock);
-  }
+  const clock: Clock = checkClock("clock", o["clock"] === undefined ? (owner.clock ?? realClock) : o["clock"]);
   return {
     raw: o,
     cwd,
@@ -70,7 +88,7 @@ export function checkOptions(
     stderr: o["stderr"] === undefined ? "pipe" : checkOneOf("stderr", o["stderr"], STDIO_MODES),
     killSignal: o["killSignal"] === undefined ? "SIGTERM" : checkSignalName("killSignal", o["killSignal"]),
     grace: o["grace"] === undefined ? DEFAULT_GRACE : checkDuration("grace", o["grace"]),
-    clock: clock as unknown as Clock,
+    clock,
     allowNonZero: o["allowNonZero"] === undefined ? false : checkBoolean("allowNonZero", o["allowNonZero"]),
     group: POSIX && (o["processGroup"] === undefined ? true : checkBoolean("processGroup", o["processGroup"])),
   };

@@ -12,7 +12,7 @@
 // - `#tail` keeps the last bytes seen, read or not, for ProcessError's stderr excerpt.
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { listenAbort } from "./abort.js";
+import { onCancel } from "@nursery/core/adapter";
 
 // Rejects a read pending when its iterator's return() is called; the iterator then reports done.
 const RETURNED: unique symbol = Symbol("returned");
@@ -234,7 +234,7 @@ export class OutputIterator<T extends string | Buffer> implements AsyncIterableI
     this.#owner = owner;
     this.#signal = signal;
     if (signal !== undefined && !signal.aborted) {
-      this.#removeListener = listenAbort(signal, () => pipe.interrupt(signal.reason));
+      this.#removeListener = onCancel(signal, () => pipe.interrupt(signal.reason));
     }
   }
 

@@ -21,13 +21,20 @@
 // recognises it by identity as its cancellation, not as an error. Owners that are a bare
 // `{ signal }` get no keeper: the process then lives until the signal aborts or it exits.
 //
+// The program's exit. A process group of our own does not get the terminal's Ctrl+C, so a program
+// that exits without its tasks' cleanup (a forced second signal, run()'s shutdown timeout, a
+// failure's exit, process.exit()) would leave it running. While the operation is unsettled an exit
+// hook (core's onProcessExit) is registered that SIGKILLs the group: there is no time left for
+// `killSignal` and `grace` once the process is exiting. Only a parent killed without running
+// JavaScript (SIGKILL, a signal's default disposition from a blocked loop) escapes it.
+//
 // Designs that do not work. Reacting to 'close' only: a grandchild holding the pipes (or one that
 // escaped with setsid) keeps 'close' away forever, so after cancellation our ends are destroyed once
 // the group is done. Settling at the leader's exit: grandchildren still running their SIGTERM
 // cleanup would be left behind, so the group is polled (it has no exit event) until empty.
 import { spawn, type ChildProcess } from "node:child_process";
-import type { Nursery, TaskContext, TimerHandle } from "@nursery/core";
-import { listenAbort } from "./abort.js";
+import { onProcessExit, type Nursery, type TaskContext, type TimerHandle } from "@nursery/core";
+import { onCancel } from "@nursery/core/adapter";
 import type { ExitStatus, ProcessOwner } from "../options.js";
 import type { ChildSpec } from "./options.js";
 import { OutputPipe } from "./output-pipe.js";
@@ -53,6 +60,8 @@ export class OwnedChild {
   #reject!: (err: unknown) => void;
   #settled = false;
   #removeListener: (() => void) | undefined = undefined;
+  /** Removes the exit hook that SIGKILLs the group if the program exits first (see the header). */
+  #removeExitHook: (() => void) | undefined = undefined;
   #cancel: { reason: unknown } | undefined = undefined;
   #groupDone = false;
   #exit: ExitStatus | undefined = undefined;
@@ -143,7 +152,8 @@ export class OwnedChild {
       this.#closed = true;
       this.#maybeFinish();
     });
-    this.#removeListener = listenAbort(owner.signal, () => this.cancel(owner.signal.reason));
+    this.#removeListener = onCancel(owner.signal, () => this.cancel(owner.signal.reason));
+    if (child.pid !== undefined) this.#removeExitHook = onProcessExit(() => void this.kill("SIGKILL"));
   }
 
   /** Whether the operation settled. */
@@ -197,7 +207,7 @@ export class OwnedChild {
       this.cancel(signal.reason);
       return Promise.resolve();
     }
-    const remove = listenAbort(signal, () => this.cancel(signal.reason));
+    const remove = onCancel(signal, () => this.cancel(signal.reason));
     return this.done.then(remove, remove);
   }
 
@@ -251,6 +261,8 @@ export class OwnedChild {
     this.#settled = true;
     this.#removeListener?.();
     this.#removeListener = undefined;
+    this.#removeExitHook?.();
+    this.#removeExitHook = undefined;
     this.#clearGrace();
     this.#clearPoll();
     const spec = this.spec;

@@ -1,14 +1,7 @@
-// The one way this package listens to an AbortSignal. Every operation adds exactly one listener
-// through `onAbort` and calls the returned remover when it settles, so listener counts return to
-// baseline (a listener per item on a long-lived task signal is the O(n^2) trap on Node 20).
-// Not `{ once: true }`: removal must not depend on the event firing.
+// What a cancellation looks like to this package's readers, and where an error with no caller
+// left goes. Listening for the abort itself is core's `onCancel` (@nursery/core/adapter): every
+// operation adds exactly one listener through it and calls the remover when it settles.
 import { isCancellation } from "@nursery/core";
-
-export function onAbort(signal: AbortSignal, listener: () => void): () => void {
-  const handler = (): void => listener();
-  signal.addEventListener("abort", handler);
-  return () => signal.removeEventListener("abort", handler);
-}
 
 /**
  * True when `err` is what a cancellation through `signal` looks like: the reason itself, or a

@@ -18,11 +18,11 @@
 // Rejected designs: racing each `next()` against a per-read abort promise (one listener per chunk,
 // and the source is never closed); `AbortSignal.any` per iteration (leaks on Node 20); wrapping in
 // an async generator (its `return()` queues behind the blocked `next()`, so it cannot end early).
-import { isCancelledBy, onAbort, reportDetached } from "./abort.js";
+import { isCancelledBy, reportDetached } from "./abort.js";
 import { IteratorReader } from "./iterator-reader.js";
-import { ReadableReader, isNodeReadable } from "./readable-reader.js";
+import { isNodeReadable, nodeReader } from "#streams-host/node-readable";
 import { DONE, READER, hasReader, type Outcome, type Reader } from "./reader.js";
-import { invalid } from "./validate.js";
+import { invalidArgument as invalid, onCancel } from "@nursery/core/adapter";
 import { WebReader, isWebReadable } from "./web-reader.js";
 import type { TaskIterator } from "../iterate.js";
 
@@ -35,7 +35,8 @@ const noop = (): void => {};
 
 export function openReader<T>(source: object): Reader<T> {
   if (hasReader(source)) return (source as { [READER](): Reader<T> })[READER]();
-  if (isNodeReadable(source)) return new ReadableReader<T>(source);
+  const node = nodeReader<T>(source);
+  if (node !== undefined) return node;
   if (isWebReadable(source)) return new WebReader<T>(source as ReadableStream<T>);
   return new IteratorReader<T>(source as AsyncIterable<T>);
 }
@@ -122,7 +123,7 @@ export class Iteration<T> implements TaskIterator<T> {
       return;
     }
     if (signal !== undefined && this.#removeListener === undefined) {
-      this.#removeListener = onAbort(signal, () => this.#cancel());
+      this.#removeListener = onCancel(signal, () => this.#cancel());
     }
     this.#current = request;
     this.#readerOf().read(this.#settle);

@@ -13,24 +13,29 @@
 // pending. See docs/design/decisions/timers-shared-signal-listener.md.
 //
 // Cheapness: one wait object and one promise per wait; the timer callback (and, for a task, the
-// cancel hook) is a bound function rather than a closure; the abort listener is an object with
-// `handleEvent`, so no closure there. A task-bound wait (`TaskWait`) is leaner still: every
+// cancel hook) is a bound function rather than a closure; the abort listener is one bound function per
+// list of waits, added through core's `onCancel`. A task-bound wait (`TaskWait`) is leaner still: every
 // sleeping task holds one (bench scenario 3b: 1,351 B per sleeping task, 1,469 B before).
 import { onCancel, type Clock, type TaskContext, type TimerHandle } from "@nursery/core";
 
 /** Every pending wait on one signal, oldest first, and the one abort listener that serves them. */
 class SignalWaiters {
-  // Invariant: the listener is registered on `signal` exactly when `head !== undefined`.
+  // Invariant: the listener is registered on `signal` (and `removeListener` set) exactly when
+  // `head !== undefined`.
   head: Waiter | undefined = undefined;
   tail: Waiter | undefined = undefined;
+  removeListener: (() => void) | undefined = undefined;
+  readonly rejectAll: (reason: unknown) => void;
 
-  constructor(readonly signal: AbortSignal) {}
+  constructor(readonly signal: AbortSignal) {
+    this.rejectAll = rejectAll.bind(this);
+  }
 
   link(w: Waiter): void {
     w.list = this;
     if (this.tail === undefined) {
       this.head = this.tail = w;
-      this.signal.addEventListener("abort", this);
+      this.removeListener = onCancel(this.signal, this.rejectAll);
     } else {
       w.prev = this.tail;
       this.tail.next = w;
@@ -44,24 +49,25 @@ class SignalWaiters {
     if (w.next === undefined) this.tail = w.prev;
     else w.next.prev = w.prev;
     w.prev = w.next = w.list = undefined;
-    if (this.head === undefined) this.signal.removeEventListener("abort", this);
-  }
-
-  /** The abort listener: rejects every pending wait, oldest first, with the signal's reason. */
-  handleEvent(): void {
-    if (!this.signal.aborted) return; // a synthetic "abort" event dispatched by hand
-    const reason: unknown = this.signal.reason;
-    let w = this.head;
-    this.head = this.tail = undefined;
-    this.signal.removeEventListener("abort", this);
-    while (w !== undefined) {
-      const next = w.next;
-      w.prev = w.next = w.list = undefined;
-      w.clock.clearTimer(w.timer as TimerHandle);
-      w.settled = true;
-      w.reject(reason);
-      w = next;
+    if (this.head === undefined) {
+      this.removeListener?.();
+      this.removeListener = undefined;
     }
+  }
+}
+
+/** The abort listener of a list: rejects every pending wait, oldest first, with the signal's reason. */
+function rejectAll(this: SignalWaiters, reason: unknown): void {
+  let w = this.head;
+  this.head = this.tail = undefined;
+  this.removeListener = undefined; // it fired, and onCancel removed it
+  while (w !== undefined) {
+    const next = w.next;
+    w.prev = w.next = w.list = undefined;
+    w.clock.clearTimer(w.timer as TimerHandle);
+    w.settled = true;
+    w.reject(reason);
+    w = next;
   }
 }
 

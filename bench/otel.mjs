@@ -1,0 +1,99 @@
+// Cost of @nursery/otel: spawn + join of N tasks that each suspend once, in fresh processes:
+//   plain      core alone (the "off" figure)
+//   manager    NurseryContextManager registered (AsyncLocalStorage on), no tracing
+//   sampledOut openTracing() with an AlwaysOffSampler: non-recording spans, the context still flows
+//   recording  openTracing() with every span recorded, ended into a BatchSpanProcessor whose
+//              exporter drops them (what a program pays before any network cost)
+//   sdkFloor   core alone, each task starting and ending one span itself with the same SDK set-up:
+//              the SDK's own cost per span, which no integration can go below
+//   sdkSame    the same, with what this package puts on each span: a parent, two attributes at the
+//              start, one at the end (so recording - sdkSame is the integration's own cost)
+// Prints median [min - max] and the ratio against plain. Run `npx tsc -b` first.
+//   node bench/otel.mjs [--runs 5] [--n 100000]
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const runs = option("--runs", 5);
+const n = option("--n", 100_000);
+
+if (process.env.NURSERY_OTEL_CHILD) {
+  const variant = process.env.NURSERY_OTEL_CHILD;
+  const { nursery } = await import("@nursery/core");
+  let work = async () => { await null; };
+  if (variant === "sdkFloor" || variant === "sdkSame") {
+    const { trace, ROOT_CONTEXT } = await import("@opentelemetry/api");
+    const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+    const drop = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
+    const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(drop, { maxQueueSize: 4096, scheduledDelayMillis: 50 })] });
+    const tracer = provider.getTracer("bench");
+    if (variant === "sdkFloor") {
+      work = async () => {
+        const span = tracer.startSpan("task");
+        await null;
+        span.end();
+      };
+    } else {
+      const parent = trace.setSpan(ROOT_CONTEXT, tracer.startSpan("nursery"));
+      const options = { attributes: { "nursery.span.kind": "task", "nursery.name": "nursery" } };
+      work = async () => {
+        const span = tracer.startSpan("task", options, parent);
+        await null;
+        span.setAttribute("nursery.task.state", "fulfilled");
+        span.end();
+      };
+    }
+  } else if (variant !== "plain") {
+    const { context } = await import("@opentelemetry/api");
+    const { BasicTracerProvider, BatchSpanProcessor, AlwaysOffSampler } = await import("@opentelemetry/sdk-trace-base");
+    const { NurseryContextManager, openTracing } = await import("@nursery/otel");
+    context.setGlobalContextManager(new NurseryContextManager());
+    if (variant !== "manager") {
+      const drop = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
+      const provider = new BasicTracerProvider({
+        ...(variant === "sampledOut" ? { sampler: new AlwaysOffSampler() } : {}),
+        spanProcessors: [new BatchSpanProcessor(drop, { maxQueueSize: 4096, scheduledDelayMillis: 50 })],
+      });
+      openTracing({ tracer: provider.getTracer("bench") });
+    }
+  }
+  const once = async () => {
+    const start = performance.now();
+    await nursery(async (nu) => {
+      for (let i = 0; i < n; i++) nu.spawn(work);
+    });
+    return performance.now() - start;
+  };
+  await once(); // warm-up
+  process.stdout.write(`${JSON.stringify({ ms: await once() })}\n`);
+  process.exit(0);
+}
+
+const self = fileURLToPath(import.meta.url);
+const variants = ["plain", "manager", "sampledOut", "recording", "sdkFloor", "sdkSame"];
+const results = Object.fromEntries(variants.map((v) => [v, []]));
+for (let r = 0; r < runs; r++) {
+  for (const v of variants) {
+    const out = spawnSync(process.execPath, [self, "--n", String(n)], {
+      env: { ...process.env, NURSERY_OTEL_CHILD: v },
+      encoding: "utf8",
+    });
+    if (out.status !== 0) throw new Error(`${v} failed: ${out.stderr}`);
+    results[v].push(JSON.parse(out.stdout).ms);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const plain = median(results.plain);
+console.log(`spawn + join ${n.toLocaleString("en")} tasks, ${runs} fresh processes per figure, node ${process.version}`);
+console.log("variant       time (ms)                 x plain");
+for (const v of variants) {
+  const xs = results[v];
+  const m = median(xs);
+  console.log(
+    `${v.padEnd(13)} ${`${m.toFixed(1)} [${Math.min(...xs).toFixed(1)} - ${Math.max(...xs).toFixed(1)}]`.padEnd(25)} ${(m / plain).toFixed(2)}`,
+  );
+}

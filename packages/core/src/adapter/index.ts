@@ -1,0 +1,26 @@
+// @nursery/core/adapter: what every adapter of the nursery packages shares, written once. Argument
+// checks that throw the house TypeError, one way to define an error class with its code and a
+// brand that holds across installed copies, and the listeners that tie a resource to a task: on
+// cancellation (`onCancel`) and on any end (`onTaskEnd`). The adapters in this repository use
+// nothing else for these jobs; other people's adapters are welcome to.
+export {
+  checkNumber,
+  checkDuration,
+  checkOptionalDuration,
+  checkCount,
+  checkFunction,
+  checkString,
+  checkOptionalString,
+  checkBoolean,
+  checkSignal,
+  checkOptionalSignal,
+  checkOptions,
+  checkOneOf,
+  checkClock,
+  checkOptionalClock,
+  type NumberRule,
+} from "./checks.js";
+export { defineErrorClass, errorBrandKey, readErrorBrand, type ErrorClassSpec } from "./define-error.js";
+export { onTaskEnd } from "./task-end.js";
+export { invalidArgument, describeValue } from "../invalid-argument.js";
+export { onCancel, cancelReasonOf, isAbortSignal, type Cancellable } from "../on-cancel.js";

@@ -1,0 +1,83 @@
+// Resources an adapter hands to a task (a response body, a child process, an open stream) must not
+// outlive the task. Cancellation is covered by `onCancel`; this covers the other two ways a task
+// ends: its function returned, or threw. A task that returned is never cancelled, so without this
+// an unread response body would hold its socket and limiter slot until a garbage collection.
+//
+// How: a task is a thenable that settles when its function has settled. One reaction per task, on
+// first need, serves every resource of that task through a set, so a long-lived task that opens
+// 100k resources one after another still holds one reaction and a set of the live ones, never a
+// reaction per resource (which could not be removed and would pile up).
+//
+// The reaction is attached a microtask after the first registration: during the synchronous start
+// of a task's function the task does not yet hold the promise that function returns.
+import type { TaskContext } from "../task.js";
+import { checkFunction } from "./checks.js";
+
+type Callbacks = Set<() => void>;
+
+const pending = new WeakMap<object, Callbacks>();
+
+interface TaskLike {
+  readonly state: string;
+  then(onfulfilled: () => void, onrejected: () => void): unknown;
+}
+
+function isTaskLike(owner: unknown): owner is TaskLike {
+  return (
+    typeof owner === "object" &&
+    owner !== null &&
+    typeof (owner as { state?: unknown }).state === "string" &&
+    typeof (owner as { then?: unknown }).then === "function"
+  );
+}
+
+const noop = (): void => undefined;
+
+// A throwing callback must not stop the others; it is reported, never swallowed.
+function call(callback: () => void): void {
+  try {
+    callback();
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
+/**
+ * Calls `callback` once when `owner`, a task, has ended (its function returned, threw or was
+ * cancelled), and returns a function that removes it; call the remover when the resource is given
+ * back earlier. If the task has already ended, `callback` runs at once. An owner that is not a task
+ * (a nursery, a bare `{ signal }`) has no end but its signal's abort (see `onCancel`): `callback`
+ * is never called.
+ *
+ * For adapters: release with it whatever a task was handed and must not keep after it ends.
+ *
+ * @example
+ * ```ts
+ * const remove = onTaskEnd(task, () => connection.destroy());
+ * connection.once("close", remove);
+ * ```
+ */
+export function onTaskEnd(owner: TaskContext | { readonly signal: AbortSignal }, callback: () => void): () => void {
+  checkFunction("callback", callback);
+  if (!isTaskLike(owner)) return noop;
+  if (owner.state !== "running") {
+    callback();
+    return noop;
+  }
+  let callbacks = pending.get(owner);
+  if (callbacks === undefined) {
+    const set: Callbacks = (callbacks = new Set());
+    pending.set(owner, set);
+    const ended = (): void => {
+      pending.delete(owner);
+      for (const cb of set) call(cb);
+      set.clear();
+    };
+    queueMicrotask(() => void owner.then(ended, ended));
+  }
+  const entry = (): void => callback();
+  callbacks.add(entry);
+  return () => void callbacks.delete(entry);
+}
