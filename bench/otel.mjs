@@ -10,16 +10,11 @@
 //              start, one at the end (so recording - sdkSame is the integration's own cost)
 // Prints median [min - max] and the ratio against plain. Run `npx tsc -b` first.
 //   node bench/otel.mjs [--runs 5] [--n 100000]
-import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { numberOption, runVariants } from "./lib/variants.mjs";
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const runs = option("--runs", 5);
-const n = option("--n", 100_000);
+const runs = numberOption("--runs", 5);
+const n = numberOption("--n", 100_000);
 
 if (process.env.NURSERY_OTEL_CHILD) {
   const variant = process.env.NURSERY_OTEL_CHILD;
@@ -74,26 +69,11 @@ if (process.env.NURSERY_OTEL_CHILD) {
 }
 
 const self = fileURLToPath(import.meta.url);
-const variants = ["plain", "manager", "sampledOut", "recording", "sdkFloor", "sdkSame"];
-const results = Object.fromEntries(variants.map((v) => [v, []]));
-for (let r = 0; r < runs; r++) {
-  for (const v of variants) {
-    const out = spawnSync(process.execPath, [self, "--n", String(n)], {
-      env: { ...process.env, NURSERY_OTEL_CHILD: v },
-      encoding: "utf8",
-    });
-    if (out.status !== 0) throw new Error(`${v} failed: ${out.stderr}`);
-    results[v].push(JSON.parse(out.stdout).ms);
-  }
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const plain = median(results.plain);
-console.log(`spawn + join ${n.toLocaleString("en")} tasks, ${runs} fresh processes per figure, node ${process.version}`);
-console.log("variant       time (ms)                 x plain");
-for (const v of variants) {
-  const xs = results[v];
-  const m = median(xs);
-  console.log(
-    `${v.padEnd(13)} ${`${m.toFixed(1)} [${Math.min(...xs).toFixed(1)} - ${Math.max(...xs).toFixed(1)}]`.padEnd(25)} ${(m / plain).toFixed(2)}`,
-  );
-}
+runVariants({
+  script: self,
+  envName: "NURSERY_OTEL_CHILD",
+  variants: ["plain", "manager", "sampledOut", "recording", "sdkFloor", "sdkSame"],
+  runs,
+  n,
+  label: "spawn + join",
+});

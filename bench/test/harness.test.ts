@@ -70,3 +70,25 @@ describe("bench/run.mjs --quick", () => {
     }
   }, 180_000);
 });
+
+describe("bench/http.mjs --quick", () => {
+  it("measures both servers' throughput and every server's drain, and writes the JSON results", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nursery-bench-http-"));
+    const out = join(dir, "http.json");
+    try {
+      const { code, stdout, stderr } = await runNode([join(__dirname, "..", "http.mjs"), "--quick", "--out", out]);
+      const output = code === 0 ? "" : `${stderr}\n${stdout}`.slice(-3000);
+      expect({ code, output }).toEqual({ code: 0, output: "" });
+      const results = JSON.parse(readFileSync(out, "utf8")) as {
+        throughput: { rows: { impl: string; rps: number; cpu: number }[] };
+        drain: { rows: { impl: string; drainMs: number; firstOk: number }[] };
+      };
+      expect(results.throughput.rows.map((r) => r.impl)).toEqual(["bare", "nursery"]);
+      for (const r of results.throughput.rows) expect([r.rps, r.cpu].every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+      expect(results.drain.rows.map((r) => r.impl)).toEqual(["nursery", "http-terminator", "close-with-grace", "bare"]);
+      for (const r of results.drain.rows) expect([r.drainMs, r.firstOk].every(Number.isFinite)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

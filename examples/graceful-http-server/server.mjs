@@ -1,50 +1,35 @@
-// Graceful HTTP shutdown: on SIGTERM (or Ctrl+C) stop accepting connections, let the requests in
-// flight finish within a drain deadline, cancel whatever is left, close the sockets, exit 143 (130).
+// Graceful HTTP shutdown with @nursery/http: on SIGTERM (or Ctrl+C) stop accepting connections, let
+// the requests in flight finish within a grace period, cancel whatever is left (answered 503),
+// close every socket, exit 143 (130).
 //
-//   run()                        SIGTERM -> cancels "app", newest task first
+//   run()                          SIGTERM -> cancels "app", newest task first
 //   └─ app (nursery)
-//      ├─ http                   the server; on cancel: refuse new connections, drain, close
-//      │  └─ requests (nursery)  one task per request, cancelled only when the drain deadline passes
-//      └─ stats                  prints a line every few seconds; newest, so stopped first
+//      ├─ http                     serve(): the server; on cancel it drains
+//      │  └─ http (nursery)
+//      │     └─ requests (nursery) one task per request, cancelled only when the grace ends
+//      └─ stats                    prints a line every few seconds; newest, so stopped first
 //
 // Usage: node examples/graceful-http-server/server.mjs    (PORT, DRAIN_TIMEOUT, SHUTDOWN_TIMEOUT in the environment)
 //   curl http://127.0.0.1:8080/                   -> hello
 //   curl http://127.0.0.1:8080/slow?ms=5000       -> answers after 5 s, even if SIGTERM comes meanwhile
 //   curl -T big.file http://127.0.0.1:8080/upload -> counts the bytes of an upload
-import { once } from "node:events";
+//   curl http://127.0.0.1:8080/readyz             -> 200, then 503 once shutdown started
 import { createServer } from "node:http";
-import { isCancellation, nursery, run } from "@nursery/core";
+import { nursery, run } from "@nursery/core";
+import { serve } from "@nursery/http";
 import { iterate } from "@nursery/streams";
 import { interval, sleep } from "@nursery/timers";
 
 const PORT = Number(process.env.PORT ?? 8080);
-const DRAIN_TIMEOUT = Number(process.env.DRAIN_TIMEOUT ?? 5_000); // for the requests in flight
+const DRAIN_TIMEOUT = Number(process.env.DRAIN_TIMEOUT ?? 5_000); // grace for the requests in flight
 const SHUTDOWN_TIMEOUT = Number(process.env.SHUTDOWN_TIMEOUT ?? 10_000); // for everything; keep it under the orchestrator's grace period
 
 const say = (line) => console.log(line);
 
-/** Resolves (never rejects) when `signal` aborts: for code that must go on to clean up. */
-function whenAborted(signal) {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-}
-
-/** One request, as a task: `task.signal` aborts only if the drain deadline passes first. */
-async function handle(req, res, task) {
-  try {
-    await respond(req, res, task);
-  } catch (err) {
-    // Cut off by the drain deadline: tell the client, if the response has not started yet.
-    if (isCancellation(err) && !res.headersSent) res.writeHead(503, { connection: "close" }).end("shutting down\n");
-    throw err; // a cancellation is absorbed by the nursery; any other error is reported
-  } finally {
-    say(`${task.name}: ${res.headersSent ? res.statusCode : "no response"}`);
-  }
-}
-
+/** One request, as a task: `task.signal` aborts if the client leaves or the grace ends first. */
 async function respond(req, res, task) {
+  // Printed once the response is over: 503 when the grace ended first (serve() answers it).
+  res.on("close", () => say(`${task.name}: ${res.headersSent ? res.statusCode : "no response"}`));
   const url = new URL(req.url ?? "/", "http://localhost");
   if (req.method === "GET" && url.pathname === "/") {
     res.end("hello\n");
@@ -64,32 +49,22 @@ async function respond(req, res, task) {
   }
 }
 
-/** The server task: listens, hands each request to a task, and drains on cancellation. */
-async function serve(task) {
-  const server = createServer();
-  let drainTimer;
-  await nursery(
-    async (requests) => {
-      server.on("request", (req, res) => {
-        requests.spawn((t) => handle(req, res, t), { name: `${req.method} ${req.url}` });
-      });
-      server.listen(PORT, "127.0.0.1");
-      await once(server, "listening");
-      task.started(`http://127.0.0.1:${server.address().port}`);
-
-      await whenAborted(task.signal); // until shutdown
-      server.close(); // refuse new connections; idle keep-alive sockets are closed too
-      server.closeIdleConnections();
-      say(`http: stopped accepting, draining ${requests.children.length} request(s)`);
-      // Returning from the body makes the nursery wait for the requests in flight. Past the
-      // deadline, the ones still running are cancelled (their signals abort).
-      drainTimer = setTimeout(() => requests.cancel("drain deadline passed"), DRAIN_TIMEOUT);
-    },
-    { name: "requests" }, // not linked to task.signal: requests drain rather than stop at once
-  );
-  clearTimeout(drainTimer);
-  server.closeAllConnections(); // keep-alive sockets that outlived their last request
-  say("http: closed");
+/** The server task: serve() listens, runs each request as a task, and drains on cancellation. */
+async function http(task) {
+  try {
+    await serve(task, createServer(), {
+      listen: { port: PORT, host: "127.0.0.1" },
+      readiness: "/readyz",
+      liveness: "/livez",
+      grace: DRAIN_TIMEOUT,
+      handler: respond,
+      onShutdown: (phase, inFlight) => {
+        if (phase === "closing") say(`http: stopped accepting, draining ${inFlight} request(s)`);
+      },
+    });
+  } finally {
+    say("http: closed");
+  }
 }
 
 /** A background job, to show the order: it was started last, so it is stopped first. */
@@ -105,7 +80,8 @@ await run(
   async (main) => {
     await nursery(
       async (n) => {
-        const url = await n.start(serve, { name: "http" });
+        // serve() calls task.started(url) once it listens.
+        const url = await n.start(http, { name: "http" });
         n.spawn(stats, { name: "stats" });
         say(`listening on ${url}`);
       },

@@ -11,6 +11,7 @@ import { fetch, HttpError, Limiter, TaskEndedError } from "@nursery/fetch";
 import { exec, ProcessError, spawnProcess } from "@nursery/process";
 import { channel, ChannelClosedError, iterate, map, merge, pipeline, PipelineStageError, take } from "@nursery/streams";
 import { deadline, interval, sleep, timeout } from "@nursery/timers";
+import { JobCancelledError, WorkerError, openPool } from "@nursery/workers";
 
 /** What a call threw or rejected with (`undefined` when it did neither). */
 async function caught(call: () => unknown): Promise<unknown> {
@@ -27,6 +28,8 @@ const owner = { signal: new AbortController().signal };
 const url = "http://127.0.0.1:9/never-sent";
 const fn = (): undefined => undefined;
 const source = (): Iterable<number> => [1, 2, 3];
+// Never loaded: openPool checks its options before it starts a thread.
+const worker = new URL("file:///never/loaded.mjs");
 // Never spawned into: every call below fails its argument checks first.
 const fakeNursery = {
   spawn() {
@@ -64,6 +67,7 @@ const kinds: Record<string, Kind> = {
       ["streams channel().receive()", "options", (o) => channel(1).receive(o)],
       ["process exec()", "options", (o) => exec(owner, "true", [], o)],
       ["process spawnProcess()", "options", (o) => spawnProcess(owner, "true", [], o)],
+      ["workers openPool()", "options", (o) => openPool(fakeNursery, worker, o)],
       ["effection runOperation()", "options", (o) => runOperation(function* () {}, o)],
       ["effection useNursery()", "options", (o) => useNursery(o)],
       ["effection spawnOperation()", "options", (o) => spawnOperation(fakeNursery, function* () {}, o)],
@@ -116,6 +120,7 @@ const kinds: Record<string, Kind> = {
       ["fetch fetch() timeout", "timeout", (ms) => fetch(owner, url, { timeout: ms })],
       ["fetch fetch() deadline", "deadline", (ms) => fetch(owner, url, { deadline: ms })],
       ["process exec() grace", "grace", (ms) => exec(owner, "true", [], { grace: ms })],
+      ["workers openPool() grace", "grace", (ms) => openPool(fakeNursery, worker, { grace: ms })],
     ],
   },
   "a clock without methods": {
@@ -129,6 +134,7 @@ const kinds: Record<string, Kind> = {
       ["timers deadline()", "clock", (c) => deadline(10, fn, { clock: c })],
       ["fetch fetch()", "clock", (c) => fetch(owner, url, { clock: c })],
       ["process exec()", "clock", (c) => exec(owner, "true", [], { clock: c })],
+      ["workers openPool()", "clock", (c) => openPool(fakeNursery, worker, { clock: c })],
     ],
   },
   "a boolean option that is a string": {
@@ -176,7 +182,7 @@ describe("the adapter kit's argument checks across every package", () => {
     const packages = new Set(
       Object.values(kinds).flatMap(({ cases }) => cases.map(([label]) => label.split(" ")[0])),
     );
-    expect([...packages].sort()).toEqual(["core", "effection", "fetch", "kit", "process", "streams", "timers"]);
+    expect([...packages].sort()).toEqual(["core", "effection", "fetch", "kit", "process", "streams", "timers", "workers"]);
   });
 });
 
@@ -189,6 +195,8 @@ describe("the adapter kit's error classes across every package", () => {
     ["streams ChannelClosedError", ChannelClosedError],
     ["streams PipelineStageError", PipelineStageError],
     ["process ProcessError", ProcessError],
+    ["workers WorkerError", WorkerError],
+    ["workers JobCancelledError", JobCancelledError],
   ];
 
   it.each(classes)("%s answers instanceof with false, never throwing, for a revoked Proxy and a throwing getter", (_label, cls) => {

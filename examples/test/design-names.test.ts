@@ -49,7 +49,6 @@ const ALLOWED: Record<string, string> = {
   kResistStopPropagation: "a Node internal symbol",
   PR_SET_PDEATHSIG: "a Linux prctl option",
   // Designs a decision record compares and turns down: they do not exist, by decision.
-  onShutdown: "core-left-out.md: run() has no onShutdown(fn)",
   openChannel: "streams-channel.md: the name `channel()` was kept",
   createFetch: "fetch-task-argument.md: rejected in favour of fetch(task, ...)",
   moveOnAt: "timers-delays-and-deadlines.md: absolute-time variants not added",
@@ -58,6 +57,10 @@ const ALLOWED: Record<string, string> = {
   visibilitychange: "the DOM event",
   persisted: "the `pagehide` event's property",
   "#private": "the marker TypeScript's declaration emit writes for private fields",
+  nextTick: "Node's `process.nextTick()`",
+  _debugProcess: "Node's `process._debugProcess(pid)` (starts another process's inspector)",
+  runStores: "Node's `Channel#runStores()` of diagnostics_channel",
+  tracedNursery: "otel-spans.md: wrapping spawn() was turned down for the diagnostics channels",
   getBuiltinModule: "Node's `process.getBuiltinModule()` (20.16+)",
   // Designs a decision record compares and turns down (continued).
   runPage: "core-browser-root.md: no browser analogue of run()",

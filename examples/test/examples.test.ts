@@ -4,10 +4,11 @@
 // printed lines and on what the test's own servers observe, never on sleeps.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { spawnFixture, type Fixture } from "@nursery/core/testing";
 
@@ -250,5 +251,48 @@ describe("examples/stream-pipeline", () => {
     ]);
     expect(existsSync(join(dir, "out.gz"))).toBe(false);
     expect(existsSync(join(dir, "out.gz.partial"))).toBe(false);
+  });
+});
+
+describe("examples/hash-folder", () => {
+  const HASH = "hash-folder/hash.mjs";
+
+  function folder(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), "nursery-hash-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
+    return dir;
+  }
+
+  const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+  it("prints every file's sha256 in name order, with a progress line, and exits 0", async () => {
+    const dir = folder({ "a.txt": "alpha", "b.txt": "", "sub/c.txt": "gamma".repeat(100_000) });
+    const exit = await start(HASH, { args: [dir, "--threads", "2"] }).exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout.trimEnd().split("\n")).toEqual([
+      `${sha256("alpha")}  a.txt`,
+      `${sha256("")}  b.txt`,
+      `${sha256("gamma".repeat(100_000))}  ${join("sub", "c.txt")}`,
+    ]);
+    expect(exit.stderr).toContain("hashed 3/3 files");
+  });
+
+  it("on Ctrl+C stops the running workers newest-first, each running its cleanup, and exits 130", async () => {
+    const dir = folder({ "a.bin": "a".repeat(4096), "b.bin": "b".repeat(4096), "c.bin": "c".repeat(4096) });
+    const app = start(HASH, { args: [dir, "--threads", "3", "--passes", "1000000000"] });
+    for (const name of ["a.bin", "b.bin", "c.bin"]) await app.waitForLine(`worker: hashing ${name}`);
+    app.signal("SIGINT");
+    const exit = await app.exited;
+    expect(exit.code).toBe(130);
+    expect(linesStartingWith(exit.stderr, "worker: stopped")).toEqual([
+      "worker: stopped c.bin, cleanup ran",
+      "worker: stopped b.bin, cleanup ran",
+      "worker: stopped a.bin, cleanup ran",
+    ]);
+    expect(exit.stdout).toBe("");
   });
 });

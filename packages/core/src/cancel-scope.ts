@@ -6,8 +6,14 @@
 // cancellation passes through untouched, so `failAfter` inside a cancelled nursery rethrows the
 // nursery's CancelledError, never a TimeoutError. When both fired (the deadline first, then the
 // outer signal before `fn` settled), the outer one wins: the outermost cancelled scope catches.
+// An outer cancellation always rejects in one form, whenever it came (before entry, while `fn`
+// ran, after the deadline): fromParent(outer.reason), i.e. the enclosing nursery's CancelledError
+// by identity, or a CancelledError of source "parent" wrapping a foreign reason. A deadline of
+// 0 ms is due on entry: it is passed as soon as `fn` has started. Aborts are delivered through
+// internal/deliver.ts, so nested scopes cancel without recursion at any depth.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { CancelledError, TimeoutError, fromParent, isCancellation } from "./errors.js";
+import { deliver, type Delivery } from "./internal/deliver.js";
 import { checkBoolean, checkClock, checkDuration, checkFunction, checkOptionalDuration, checkOptions, checkSignal, checkString } from "./internal/validate.js";
 
 /** Options of {@link moveOnAfter}, {@link failAfter} and {@link shield}. */
@@ -25,6 +31,48 @@ export interface ScopeOptions {
 const MOVE_ON = 0;
 const FAIL = 1;
 
+/**
+ * One scope's state: its controller, the reason it was cancelled with (decided at once, delivered
+ * through internal/deliver.ts so nested scopes do not recurse), and its outer signal's listener
+ * (the scope itself, as an EventListener object).
+ */
+class Scope implements Delivery {
+  readonly controller = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #name: string | undefined;
+  /** The first reason: the deadline's or the outer one. */
+  reason: CancelledError | undefined = undefined;
+  /** The outer cancellation as this scope reports it, once the outer signal aborted. */
+  outerReason: CancelledError | undefined = undefined;
+  /** The deadline's reason, once the deadline passed (whether or not it was first). */
+  deadline: CancelledError | undefined = undefined;
+
+  constructor(outer: AbortSignal | undefined, name: string | undefined) {
+    this.#outer = outer;
+    this.#name = name;
+    outer?.addEventListener("abort", this);
+  }
+
+  handleEvent(): void {
+    this.outerReason = fromParent((this.#outer as AbortSignal).reason, this.#name);
+    this.cancel(this.outerReason);
+  }
+
+  cancel(reason: CancelledError): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    deliver(this);
+  }
+
+  deliverAbort(): void {
+    this.controller.abort(this.reason);
+  }
+
+  close(): void {
+    this.#outer?.removeEventListener("abort", this);
+  }
+}
+
 async function runScope<T>(
   mode: number,
   ms: number,
@@ -32,44 +80,55 @@ async function runScope<T>(
   outer: AbortSignal | undefined,
   options: { clock?: Clock; name?: string } | undefined,
 ): Promise<T | undefined> {
-  if (outer?.aborted) throw outer.reason;
-  const clock = options?.clock ?? realClock;
   const name = options?.name;
-  const controller = new AbortController();
-  let deadline: CancelledError | undefined;
+  // One rule for an outer cancellation, whenever it comes (before entry, while `fn` runs, after the
+  // deadline): the scope rejects with fromParent(outer.reason), the enclosing nursery's
+  // CancelledError itself or one of source "parent" wrapping a foreign reason.
+  if (outer?.aborted) throw fromParent(outer.reason, name);
+  const clock = options?.clock ?? realClock;
+  const scope = new Scope(outer, name);
   let timer: TimerHandle | undefined;
-  const onOuter = (): void => {
-    const reason: unknown = (outer as AbortSignal).reason;
-    controller.abort(fromParent(reason, name));
-  };
-  if (ms !== Infinity) {
+  if (ms !== Infinity && ms !== 0) {
     timer = clock.setTimer(ms, () => {
       timer = undefined;
-      if (controller.signal.aborted) return;
-      deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
-      controller.abort(deadline);
+      if (scope.reason !== undefined) return;
+      scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
+      scope.cancel(scope.deadline);
     });
   }
-  outer?.addEventListener("abort", onOuter);
   try {
-    return await fn(controller.signal);
+    const result = fn(scope.controller.signal);
+    if (ms === 0) {
+      // Due on entry: cancelled as soon as `fn` has started (its listeners are in place), before
+      // anything it awaits can resume, so its first checkpoint sees it (a 0 ms timer would race
+      // it). Test: cancel-scope.test.ts, "regression: moveOnAfter(0) is cancelled at its first
+      // checkpoint, every time".
+      scope.deadline = new CancelledError({ source: "deadline", detail: ms, nursery: name });
+      scope.cancel(scope.deadline);
+    }
+    return await result;
   } catch (err) {
-    if (deadline !== undefined && controller.signal.reason === deadline && isOwn(err, deadline)) {
-      // The outer signal aborted too, after the deadline: the outermost scope catches (as in trio),
-      // so the outer cancellation passes through instead of being swallowed or becoming a timeout.
-      if (outer?.aborted === true) throw outer.reason;
+    const reason = scope.reason;
+    if (reason !== undefined && isOwn(err, reason)) {
+      // The outer signal aborted (first, or after the deadline): the outermost cancelled scope
+      // catches, as in trio, so the outer cancellation passes through, always in the same form.
+      if (scope.outerReason !== undefined) throw scope.outerReason;
       if (mode === MOVE_ON) return undefined;
       throw new TimeoutError(ms, name, { cause: err });
     }
     throw err;
   } finally {
     if (timer !== undefined) clock.clearTimer(timer);
-    outer?.removeEventListener("abort", onOuter);
+    scope.close();
   }
 }
 
+/**
+ * `err` is the scope's cancellation: its reason, or a cancellation-shaped error (Node's AbortError
+ * wraps the reason in `cause`). An error that only carries the reason as its `cause` is real.
+ */
 function isOwn(err: unknown, reason: CancelledError): boolean {
-  return err === reason || (err as { cause?: unknown } | null)?.cause === reason || isCancellation(err);
+  return err === reason || isCancellation(err);
 }
 
 /** The options every scope reads, checked last (after `shield`). */
@@ -101,7 +160,10 @@ function deadlineScope<T>(
  *
  * - Success: resolves with `fn`'s value (also when `fn` ignored the deadline and finished late).
  * - Error: rejects with `fn`'s error.
- * - Cancellation: an outer `signal` aborting rejects with its reason (never swallowed).
+ * - Cancellation: an outer `signal` aborting (before entry, while `fn` runs, or after the
+ *   deadline) rejects with a `CancelledError`: the outer one itself when the signal is a task's or
+ *   nursery's, else one of source `"parent"` with the signal's reason as `detail`. Never swallowed.
+ * - `ms` 0: the deadline is due on entry; `fn`'s signal aborts as soon as `fn` has started.
  *
  * @example
  * ```ts
@@ -123,7 +185,9 @@ export function moveOnAfter<T>(
  *
  * - Success: resolves with `fn`'s value.
  * - Error: rejects with `fn`'s error.
- * - Cancellation: an outer `signal` aborting rejects with its reason, not a `TimeoutError`.
+ * - Cancellation: an outer `signal` aborting (before entry, while `fn` runs, or after the
+ *   deadline) rejects with a `CancelledError`, as for {@link moveOnAfter}, never a `TimeoutError`.
+ * - `ms` 0: the deadline is due on entry; `fn`'s signal aborts as soon as `fn` has started.
  *
  * @example
  * ```ts

@@ -48,6 +48,11 @@ export interface CloseEvent {
   readonly outcome: unknown;
 }
 
+/**
+ * The part of a `node:diagnostics_channel` Channel that every runtime has: on Node, Bun and Deno
+ * the objects in {@link channels} are Node's own channels; elsewhere, in-process ones with the same
+ * contract. Subscribe with `channels.spawn.subscribe(fn)`; publish only while `hasSubscribers`.
+ */
 export interface DiagnosticsChannel {
   readonly name: string | symbol;
   /** True while at least one subscriber is attached; publish only then. */

@@ -24,12 +24,17 @@
 // Layout. Past 400 lines on purpose: the lifecycle is one state machine over private fields, and
 // splitting it would turn them into shared mutable ones. Section banners mark its parts.
 //
+// Depth. Cancelling a nursery aborts its newest child's signal, which cancels the nurseries
+// opened on it, and so on down: the abort deliveries go through internal/deliver.ts, which keeps
+// a 100,000-deep chain off the stack (bench/depth.mjs) without changing the order above.
+//
 // Known limits. A task that ignores its signal cannot be pre-empted: reverse order then waits for
 // it forever unless `childGrace` is finite (run()'s shutdownTimeout bounds the whole shutdown).
 // Nested nurseries join the order only when opened with the task's signal as their `signal`.
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { channels } from "./diagnostics.js";
 import { adopt } from "./internal/adopt.js";
+import { deliver, type Delivery } from "./internal/deliver.js";
 import { CancelledError, NurseryClosedError, NurseryError, StartError, TimeoutError, fromParent, isCancellation } from "./errors.js";
 import {
   CANCELLED,
@@ -37,6 +42,7 @@ import {
   REJECTED,
   StartTaskImpl,
   TaskImpl,
+  deliberate,
   signalOwners,
   type SignalOwner,
   type TaskOwner,
@@ -124,10 +130,10 @@ const BY_TIMEOUT = 2;
 const BY_OUTSIDE = 3;
 const BY_FAILURE = 4;
 
-export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposable {
+export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposable, Delivery {
   readonly name: string;
   readonly clock: Clock;
-  readonly bodyOwner: SignalOwner = { inner: undefined };
+  readonly bodyOwner: SignalOwner = { inner: undefined, cleanupFailed: (err) => this.#cleanupFailed(err, undefined) };
   readonly #concurrent: boolean;
   readonly #grace: number;
   readonly #timeout: number;
@@ -173,10 +179,10 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     this.#concurrent = order === "concurrent";
 
     // The timer first: a clock that throws must leave nothing registered (hostile.test.ts, "clock").
-    if (this.#timeout !== Infinity && signal?.aborted !== true) {
+    if (this.#timeout !== Infinity && this.#timeout !== 0 && signal?.aborted !== true) {
       this.#timeoutTimer = this.clock.setTimer(this.#timeout, () => {
         this.#timeoutTimer = undefined;
-        this.#trigger(new CancelledError({ source: "deadline", detail: this.#timeout, nursery: this.name }), BY_TIMEOUT);
+        this.#trigger(this.#deadlineReason(), BY_TIMEOUT);
       });
     }
     if (signal !== undefined) {
@@ -192,6 +198,14 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
         signal.addEventListener("abort", this);
       }
     }
+    // A deadline due on entry is passed before the body runs, so its first checkpoint sees it
+    // (a 0 ms timer would race the body's first turn). Test: nursery.test.ts, "regression: a
+    // nursery whose timeout is 0 is cancelled at its first checkpoint, every time".
+    if (this.#timeout === 0) this.#trigger(this.#deadlineReason(), BY_TIMEOUT);
+  }
+
+  #deadlineReason(): CancelledError {
+    return new CancelledError({ source: "deadline", detail: this.#timeout, nursery: this.name });
   }
 
   /** The outside signal's abort listener (the nursery is its own EventListener object). */
@@ -238,7 +252,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     const caller = options?.signal;
     if (caller !== undefined) {
       checkSignal("signal", caller);
-      if (caller.aborted) return Promise.reject(caller.reason as Error);
+      // The same CancelledError whether the caller's signal aborted before or during start().
+      if (caller.aborted) return Promise.reject(fromParent(caller.reason, this.name));
     }
     return new Promise<T>((resolve, reject) => {
       const index = ++this.#spawned;
@@ -319,9 +334,36 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
 
   #abortBody(): void {
     if (this.#bodyReason !== undefined) return;
-    const reason = this.#reason as CancelledError;
-    this.#bodyReason = reason;
-    this.#bodyController?.abort(reason);
+    this.#bodyReason = this.#reason;
+    if (this.#bodyController !== undefined) deliver(this);
+  }
+
+  /** Delivers the body's cancellation (see internal/deliver.ts); a no-op once delivered. */
+  deliverAbort(): void {
+    const controller = this.#bodyController;
+    if (controller !== undefined && !controller.signal.aborted) controller.abort(this.#bodyReason);
+  }
+
+  // ===== Cleanup errors: callbacks the library ran during cancellation =====
+
+  taskCleanupFailed(task: TaskImpl<unknown>, err: unknown): void {
+    this.#cleanupFailed(err, task.name);
+  }
+
+  /**
+   * An `onCancel` hook of a task or of the body threw: a real error of this nursery, listed in its
+   * NurseryError like a failing task. Hooks run only while their task (or the body's cancellation)
+   * is pending, so the nursery is still open; if it ever were not, the error is thrown where
+   * nothing can swallow it rather than lost.
+   */
+  #cleanupFailed(err: unknown, task: string | undefined): void {
+    if (this.#phase === CLOSED) {
+      queueMicrotask(() => {
+        throw err;
+      });
+      return;
+    }
+    this.#fail(err, task);
   }
 
   // ===== Settlement: children, body, the nursery's own outcome =====
@@ -366,17 +408,24 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   }
 
   /**
-   * A rejection is a cancellation, not an error, when it is this nursery's own reason (or wraps it
-   * in `.cause`, as Node's AbortError does), or when the task's own signal was aborted and the
-   * error looks like a cancellation. An unrelated AbortError is a real error worth seeing.
+   * A rejection is a cancellation, not an error, when it is:
+   * - this nursery's reason or the task's own (by identity);
+   * - a cancellation-shaped error (`isCancellation`) while the task's own signal was aborted, or
+   *   one that wraps this nursery's reason in `.cause`, as Node's AbortError does;
+   * - the CancelledError of a task cancelled on purpose with `Task.cancel()`, rethrown by whoever
+   *   awaited that task (`c.cancel(); await c`, effection's `halt()`).
+   * Nothing else: an error that merely carries a reason as its `cause` ("flush failed during
+   * cancel") is a real error, and so is an unrelated AbortError. Test: nursery.test.ts,
+   * "regression: a real error whose cause is the cancellation reason is reported".
    */
   #isCancellation(own: CancelledError | undefined, err: unknown): boolean {
     const reason = this.#reason;
-    if (reason !== undefined && err === reason) return true;
-    const cause = causeOf(err);
-    if (reason !== undefined && cause === reason) return true;
-    if (own === undefined) return false;
-    return err === own || cause === own || isCancellation(err);
+    if (err === undefined) return false;
+    if (err === reason || err === own) return true;
+    if (!isCancellation(err)) return false;
+    if (own !== undefined) return true;
+    if (reason !== undefined && causeOf(err) === reason) return true;
+    return deliberate.has(err as CancelledError);
   }
 
   #fail(err: unknown, task: string | undefined): void {
@@ -419,6 +468,10 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   }
 
   #finishIfDone(): void {
+    if (this.#phase !== CLOSING || this.#live !== 0) return;
+    // The body's cancellation may still be queued for delivery (internal/deliver.ts): deliver it
+    // now, while a hook that throws can still be reported.
+    if (this.#bodyReason !== undefined) this.deliverAbort();
     if (this.#phase !== CLOSING || this.#live !== 0) return;
     this.#phase = CLOSED;
     this.#clearTimeout();

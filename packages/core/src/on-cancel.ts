@@ -2,7 +2,7 @@
 // directly, without creating its AbortSignal: on Node 20 an AbortSignal costs ~4 us to create and
 // ~2 us per listener and ~8 us to abort, which dominates a cheap operation like a sleep.
 import { checkFunction, invalid } from "./internal/validate.js";
-import { TaskImpl } from "./internal/task-impl.js";
+import { TaskImpl, signalOwners } from "./internal/task-impl.js";
 import type { TaskContext } from "./task.js";
 
 /**
@@ -92,15 +92,27 @@ export function onCancel(source: Cancellable, callback: (reason: unknown) => voi
 //   they settle, which after an abort is right after the listener ran.
 // - an "abort" event dispatched by hand on a signal that is not aborted re-arms the listener
 //   instead of consuming it (with `once`, it would otherwise be gone when the real abort comes).
+// - on a task's or a body's signal, a throwing callback is a cleanup error of that task, reported
+//   by its nursery. On any other signal there is no owner to tell: the throw goes to EventTarget,
+//   which reports it as an uncaught exception (docs/design/decisions/core-cleanup-errors.md).
 function listen(signal: AbortSignal, callback: (reason: unknown) => void): () => void {
   let armed = true;
+  const owner = signalOwners.get(signal);
   const listener = (): void => {
     if (!signal.aborted) {
       signal.addEventListener("abort", listener, { once: true });
       return;
     }
     armed = false;
-    callback(signal.reason);
+    if (owner === undefined) {
+      callback(signal.reason);
+      return;
+    }
+    try {
+      callback(signal.reason);
+    } catch (err) {
+      owner.cleanupFailed(err);
+    }
   };
   signal.addEventListener("abort", listener, { once: true });
   return () => {

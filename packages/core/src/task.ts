@@ -29,11 +29,19 @@ export interface TaskContext {
    * would outlive the task (reading a response body after the task returned).
    */
   readonly state: TaskState;
+  /**
+   * Cancels this task alone, as {@link Task.cancel} does (the nursery is not cancelled). Like every
+   * member of the context it does not depend on `this`: `({ cancel, signal }) => ...` works.
+   */
+  cancel(reason?: unknown): void;
 }
 
 /** The context of a task started with `Nursery.start()`: a task context plus `started()`. */
 export interface StartContext<T> extends TaskContext {
-  /** Resolves the `start()` call with `value`. Call it once, when the task is ready. */
+  /**
+   * Resolves the `start()` call with `value`. Call it once, when the task is ready. Works
+   * destructured: `n.start(({ started }) => { started(42); ... })`.
+   */
   started(value?: T): void;
 }
 

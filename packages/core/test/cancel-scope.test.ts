@@ -12,7 +12,7 @@ import {
   isCancellation,
 } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
-import { deferred, rejection, settle, sleep, untilAborted } from "./support.js";
+import { deferred, flush, rejection, settle, sleep, untilAborted } from "./support.js";
 
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, "abort").length;
 
@@ -110,12 +110,14 @@ describe.each([
     expect(clock.pending).toBe(0);
   });
 
-  it("rejects at once with the outer reason, without calling fn, when the outer signal is already aborted", async () => {
+  it("rejects at once with the outer cancellation, without calling fn, when the outer signal is already aborted", async () => {
     const outer = new AbortController();
     outer.abort(new Error("already gone"));
     const clock = new VirtualClock();
     const fn = jest.fn(() => "ran");
-    await expect(scope(100, fn, { clock, signal: outer.signal })).rejects.toBe(outer.signal.reason);
+    const err = await rejection(scope(100, fn, { clock, signal: outer.signal }));
+    expect(err).toBeInstanceOf(CancelledError);
+    expect((err as CancelledError).reason).toMatchObject({ source: "parent", detail: outer.signal.reason });
     expect(fn).not.toHaveBeenCalled();
     expect(clock.pending).toBe(0);
     expect(listeners(outer.signal)).toBe(0);
@@ -263,7 +265,8 @@ describe("failAfter", () => {
     await clock.advance(100);
     outer.abort("shutdown");
     await clock.runAll();
-    expect(await done).toBe("shutdown");
+    expect(await done).toBeInstanceOf(CancelledError);
+    expect(((await done) as CancelledError).reason).toMatchObject({ source: "parent", detail: "shutdown" });
   });
 
   it("still times out when the outer signal aborts only after fn settled", async () => {
@@ -401,3 +404,165 @@ describe("checkpoint", () => {
     expect(iterations).toBeGreaterThan(0);
   });
 });
+
+describe("cancel scopes at the edges", () => {
+  it.each([
+    ["moveOnAfter", moveOnAfter],
+    ["failAfter", failAfter],
+  ] as const)("regression: %s(0) is cancelled at its first checkpoint, every time", async (_, scope) => {
+    for (let i = 0; i < 50; i++) {
+      const result = await settle(
+        scope(0, async (signal) => {
+          await checkpoint(signal);
+          return "passed";
+        }),
+      );
+      if (scope === moveOnAfter) expect(result).toEqual({ ok: true, value: undefined });
+      else expect(result.ok ? result.value : result.error).toBeInstanceOf(TimeoutError);
+    }
+  });
+
+  it("regression: shield with timeout 0 is cancelled at its first checkpoint", async () => {
+    const err = await rejection(shield(async (signal) => checkpoint(signal), { timeout: 0 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+
+  it.each([
+    ["moveOnAfter", moveOnAfter],
+    ["failAfter", failAfter],
+  ] as const)(
+    "regression: %s rejects an outer abort with the same CancelledError whether or not its deadline fired",
+    async (_, scope) => {
+      const clock = new VirtualClock();
+      const results: unknown[] = [];
+      for (const deadlineFirst of [false, true]) {
+        const outer = new AbortController();
+        const gate = deferred();
+        const p = scope(
+          10,
+          async (signal) => {
+            try {
+              await untilAborted(signal);
+            } finally {
+              await gate.promise; // cleanup still running when the outer signal aborts
+            }
+          },
+          { signal: outer.signal, clock, name: "scope" },
+        );
+        if (deadlineFirst) await clock.advance(10);
+        outer.abort("outer");
+        gate.resolve();
+        results.push(await rejection(p));
+      }
+      for (const err of results) {
+        expect(err).toBeInstanceOf(CancelledError);
+        expect((err as CancelledError).reason).toMatchObject({ source: "parent", detail: "outer", nursery: "scope" });
+      }
+    },
+  );
+
+  it("regression: an outer signal aborted before entry rejects with a CancelledError of source parent", async () => {
+    const outer = new AbortController();
+    outer.abort("outer");
+    const err = await rejection(moveOnAfter(10, () => "ran", { signal: outer.signal }));
+    expect((err as CancelledError).reason).toMatchObject({ source: "parent", detail: "outer" });
+  });
+
+  it("rejects an outer cancellation with the enclosing nursery's CancelledError by identity, before entry and while fn runs", async () => {
+    const seen: unknown[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        seen.push(await rejection(moveOnAfter(3_600_000, (signal) => untilAborted(signal), { signal: task.signal })));
+        seen.push(await rejection(failAfter(10, () => "ran", { signal: task.signal })));
+        seen.push(task.signal.reason);
+      });
+      await Promise.resolve();
+      n.cancel();
+    });
+    expect(seen[0]).toBeInstanceOf(CancelledError);
+    expect(seen[0]).toBe(seen[2]);
+    expect(seen[1]).toBe(seen[2]);
+  });
+
+  it("regression: a 0 ms deadline reaches an fn that only listens for abort", async () => {
+    const clock = new VirtualClock();
+    const err = await rejection(failAfter(0, (signal) => untilAbortEvent(signal), { clock }));
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+
+  it("regression: a real error whose cause is the deadline's reason is not swallowed by moveOnAfter", async () => {
+    const clock = new VirtualClock();
+    const p = moveOnAfter(
+      10,
+      async (signal) => {
+        try {
+          await untilAborted(signal);
+        } catch (reason) {
+          throw new Error("flush failed", { cause: reason });
+        }
+      },
+      { clock },
+    );
+    const failure = rejection(p);
+    await clock.advance(10);
+    expect(((await failure) as Error).message).toBe("flush failed");
+  });
+
+  it.each([
+    ["moveOnAfter", moveOnAfter],
+    ["failAfter", failAfter],
+  ] as const)(
+    "regression: cancelling 10,000 nested %s scopes settles, each cleanup in order, without RangeError",
+    async (_, scope) => {
+      const depth = 10_000;
+      const log: number[] = [];
+      let ready!: () => void;
+      const allOpen = new Promise<void>((resolve) => (ready = resolve));
+      const level = async (i: number, signal: AbortSignal): Promise<void> => {
+        await null; // entering is the caller's recursion: one level per turn keeps it off the stack
+        try {
+          if (i === depth) {
+            ready();
+            await untilAborted(signal);
+          } else {
+            await scope(3_600_000, (inner) => level(i + 1, inner), { signal });
+          }
+        } finally {
+          log.push(i);
+        }
+      };
+      const outer = new AbortController();
+      const done = level(0, outer.signal);
+      await allOpen;
+      outer.abort("stop");
+      expect(await rejection(done)).toBeInstanceOf(CancelledError);
+      expect(log).toHaveLength(depth + 1);
+      expect(log.every((v, i) => v === depth - i)).toBe(true);
+    },
+  );
+
+  it("settles 10,000 nested shields when the innermost deadline passes", async () => {
+    const clock = new VirtualClock();
+    const depth = 10_000;
+    const log: number[] = [];
+    const level = async (i: number): Promise<void> => {
+      await null; // entering is the caller's recursion: one level per turn keeps it off the stack
+      try {
+        if (i === depth) await shield((signal) => untilAborted(signal), { timeout: 5, clock });
+        else await shield(() => level(i + 1), { timeout: 3_600_000, clock });
+      } finally {
+        log.push(i);
+      }
+    };
+    const done = rejection(level(0));
+    await flush();
+    await clock.advance(5);
+    expect(await done).toBeInstanceOf(TimeoutError);
+    expect(log).toHaveLength(depth + 1);
+  });
+});
+
+/** Rejects on the signal's next abort event only (does not look at `signal.aborted`). */
+function untilAbortEvent(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+}

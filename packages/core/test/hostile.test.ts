@@ -383,14 +383,15 @@ describe("already-aborted signals", () => {
     expect(task.state).toBe("cancelled");
   });
 
-  it("moveOnAfter / failAfter with an aborted signal reject with its reason without calling fn, a timer or a listener", async () => {
+  it("moveOnAfter / failAfter with an aborted signal reject with its cancellation without calling fn, a timer or a listener", async () => {
     const clock = new VirtualClock();
     const reason = new Error("stop");
     const signal = aborted(reason);
     let called = 0;
     const fn = (): number => ++called;
-    await expect(moveOnAfter(10, fn, { signal, clock })).rejects.toBe(reason);
-    await expect(failAfter(10, fn, { signal, clock })).rejects.toBe(reason);
+    const outerCancellation = { reason: { source: "parent", detail: reason } };
+    await expect(moveOnAfter(10, fn, { signal, clock })).rejects.toMatchObject(outerCancellation);
+    await expect(failAfter(10, fn, { signal, clock })).rejects.toMatchObject(outerCancellation);
     expect(called).toBe(0);
     expect(clock.pending).toBe(0);
     expect(listeners(signal)).toBe(0);
@@ -801,7 +802,7 @@ describe("re-entrant calls", () => {
     );
     await clock.runAll();
     const err = await failAfter(1, () => new Promise(() => {}), { clock, signal: AbortSignal.abort("outer") }).catch((e: unknown) => e);
-    expect(err).toBe("outer");
+    expect((err as CancelledError).reason).toMatchObject({ source: "parent", detail: "outer" });
     expect(result.state).toBe("pending"); // still settling when looked at first...
     expect(clock.pending).toBe(0); // ...but nothing is left on the clock
   });

@@ -13,6 +13,7 @@ import {
   type Task,
   type TaskContext,
 } from "@nursery/core";
+import { checkpoint, onCancel } from "@nursery/core";
 import { VirtualClock, expectSequence } from "@nursery/core/testing";
 import { collectUnhandledRejections, deferred, flush, rejection, settle, sleep, untilAborted } from "./support.js";
 
@@ -1173,5 +1174,198 @@ describe("Task", () => {
       expect((second as CancelledError).reason.detail).toBe("later");
       expect(viaNodeTimer.state).toBe("cancelled");
     });
+  });
+});
+
+describe("nursery at the edges", () => {
+  it("regression: a task works with its context destructured (`started`, `cancel`, `signal`, `name`, `nursery`, `clock`)", async () => {
+    const seen: unknown[] = [];
+    const value = await nursery(async (n) => {
+      const ready = await n.start<number>(({ started, signal, name, nursery: owner, clock }) => {
+        seen.push(signal.aborted, name, owner === n, typeof clock.now());
+        started(42);
+        return untilAborted(signal);
+      }, { name: "server" });
+      const task = n.spawn(async ({ cancel, signal }) => {
+        cancel("self");
+        seen.push(signal.aborted);
+        await untilAborted(signal);
+      });
+      await rejection(task);
+      const { cancel } = n.spawn(({ signal }) => untilAborted(signal));
+      cancel();
+      n.cancel();
+      return ready;
+    });
+    expect(value).toBe(42);
+    expect(seen).toEqual([false, "server", true, "number", true]);
+  });
+
+  it("regression: a throwing onCancel hook is a cleanup error of its task, listed once in the NurseryError", async () => {
+    const boom = new Error("hook failed");
+    const log: string[] = [];
+    const err = await rejection(
+      nursery(async (n) => {
+        n.spawn(async (task) => {
+          onCancel(task, () => {
+            throw boom;
+          });
+          onCancel(task, () => log.push("second hook ran"));
+          await untilAborted(task.signal);
+        }, { name: "leaky" });
+        n.spawn(async (task) => {
+          onCancel(task.signal, () => {
+            throw boom;
+          });
+          await untilAborted(task.signal);
+        });
+        await Promise.resolve();
+        n.cancel();
+      }),
+    );
+    expect(err).toBeInstanceOf(NurseryError);
+    expect((err as NurseryError).errors).toEqual([boom]);
+    expect(log).toEqual(["second hook ran"]);
+  });
+
+  it("regression: a throwing onCancel hook on a task cancelled alone fails the nursery", async () => {
+    const boom = new Error("hook failed");
+    const err = await rejection(
+      nursery(async (n) => {
+        const c = n.spawn(async (task) => {
+          onCancel(task, () => {
+            throw boom;
+          });
+          await untilAborted(task.signal);
+        });
+        c.cancel();
+        await settle(c);
+      }),
+    );
+    expect((err as NurseryError).errors).toEqual([boom]);
+  });
+
+  it("regression: a throwing onCancel hook on the body's signal is an error of the nursery", async () => {
+    const boom = new Error("body hook failed");
+    const err = await rejection(
+      nursery(async (n) => {
+        onCancel(n.signal, () => {
+          throw boom;
+        });
+        n.spawn(({ signal }) => untilAborted(signal));
+        n.cancel();
+      }),
+    );
+    expect((err as NurseryError).errors).toEqual([boom]);
+  });
+
+  it("regression: awaiting a task cancelled on purpose does not fail the nursery, from the body or from a sibling", async () => {
+    const log: string[] = [];
+    const value = await nursery(async (n) => {
+      const c = n.spawn(({ signal }) => untilAborted(signal), { name: "halted" });
+      const d = n.spawn(({ signal }) => untilAborted(signal), { name: "halted-2" });
+      const waiter = n.spawn(async () => {
+        await d; // rejects with d's CancelledError: a cancellation, not an error
+      }, { name: "waiter" });
+      const sibling = n.spawn(async ({ signal }) => {
+        await nodeSleep(1);
+        log.push(`sibling cancelled: ${String(signal.aborted)}`);
+        return "sibling done";
+      });
+      d.cancel();
+      await settle(waiter);
+      log.push(`waiter: ${waiter.state}`);
+      expect(await sibling).toBe("sibling done");
+      c.cancel();
+      await c; // the translation of effection's halt(): the body ends here, as cancelled
+      log.push("not reached");
+      return "body value";
+    });
+    expect(value).toBeUndefined();
+    expect(log).toEqual(["waiter: cancelled", "sibling cancelled: false"]);
+  });
+
+  it("regression: a real error whose cause is the cancellation reason is reported", async () => {
+    const flushFailed: Error[] = [];
+    const err = await rejection(
+      nursery(async (n) => {
+        n.spawn(async ({ signal }) => {
+          try {
+            await untilAborted(signal);
+          } finally {
+            const e = new Error("flush failed during cancel", { cause: signal.reason });
+            flushFailed.push(e);
+            // eslint-disable-next-line no-unsafe-finally -- the cleanup's own failure is the point
+            throw e;
+          }
+        });
+        const alone = n.spawn(async ({ signal }) => {
+          try {
+            await untilAborted(signal);
+          } catch (reason) {
+            const e = new Error("close failed", { cause: reason });
+            flushFailed.push(e);
+            throw e;
+          }
+        });
+        await Promise.resolve();
+        alone.cancel();
+        await settle(alone);
+        n.cancel();
+      }),
+    );
+    expect((err as NurseryError).errors).toEqual(flushFailed);
+    expect(flushFailed).toHaveLength(2);
+  });
+
+  it("still reads Node's AbortError wrapping the reason in `cause` as a cancellation", async () => {
+    await expect(
+      nursery(async (n) => {
+        n.spawn(({ signal }) => nodeSleep(60_000, undefined, { signal }));
+        await Promise.resolve();
+        n.cancel();
+      }),
+    ).resolves.toBeUndefined();
+  });
+
+  it("regression: cancelling a 10,000-deep chain of nested nurseries settles, each cleanup in order, without RangeError", async () => {
+    // 100,000 levels are measured in bench/ (scenario 7); 10,000 keeps this test quick under load.
+    const depth = 10_000;
+    const log: number[] = [];
+    let ready!: () => void;
+    const allOpen = new Promise<void>((resolve) => (ready = resolve));
+    const level = (i: number) => async (task: TaskContext): Promise<void> => {
+      await null; // entering is the caller's recursion: one level per turn keeps it off the stack
+      try {
+        if (i === depth) {
+          ready();
+          await untilAborted(task.signal);
+        } else {
+          await nursery((n) => void n.spawn(level(i + 1)), { signal: task.signal });
+        }
+      } finally {
+        log.push(i);
+      }
+    };
+    const outer = new AbortController();
+    const done = nursery((n) => void n.spawn(level(1)), { signal: outer.signal });
+    await allOpen;
+    outer.abort("stop");
+    const err = await rejection(done);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(log).toHaveLength(depth);
+    expect(log.every((v, i) => v === depth - i)).toBe(true);
+  });
+
+  it("regression: a nursery whose timeout is 0 is cancelled at its first checkpoint, every time", async () => {
+    for (let i = 0; i < 50; i++) {
+      const err = await rejection(
+        nursery(async (n) => {
+          await checkpoint(n.signal);
+          return "passed";
+        }, { timeout: 0 }),
+      );
+      expect(err).toBeInstanceOf(TimeoutError);
+    }
   });
 });

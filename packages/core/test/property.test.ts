@@ -1105,3 +1105,152 @@ describe("property regressions", () => {
     expect(oldest.handle?.state).toBe("cancelled");
   });
 });
+
+// ------------------------------------------------------------------------------------------------
+// The edges (issue 16): callbacks that throw during cancellation, cancelled siblings awaited by
+// others, errors whose `cause` is a reason, deadlines due on entry, chains thousands deep. A second
+// generator with its own oracle: each child of one nursery gets one edge behaviour; the nursery
+// gets a trigger (cancel(), an outside signal, `timeout: 0`, or nothing) and optionally one child
+// is a chain of nested nurseries thousands deep. Real time (no timers are involved: every child
+// waits for its signal or settles at once), so a run is deterministic given its input.
+//
+// Oracle: the nursery's outcome lists exactly the real errors (throwing hooks, errors whose cause
+// is a reason), each once, in the order they were thrown; a task cancelled on purpose and awaited
+// by another never counts; with no real error the outcome follows the trigger (resolved for
+// cancel() or none, the outside CancelledError, a TimeoutError for `timeout: 0`); every cleanup of
+// the chain ran, innermost first; nothing is left listening.
+// ------------------------------------------------------------------------------------------------
+
+type Edge = "prompt" | "throwingHook" | "throwingSignalHook" | "causeError" | "halted" | "awaitsHalted";
+interface EdgeScenario {
+  edges: Edge[];
+  trigger: "cancel" | "outside" | "timeout0" | "none";
+  chain: number;
+}
+
+const edgeArb: fc.Arbitrary<EdgeScenario> = fc.record({
+  edges: fc.array(fc.constantFrom<Edge>("prompt", "throwingHook", "throwingSignalHook", "causeError", "halted", "awaitsHalted"), {
+    maxLength: 12,
+  }),
+  trigger: fc.constantFrom("cancel" as const, "outside" as const, "timeout0" as const, "none" as const),
+  chain: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3_000 }) }),
+});
+
+async function edgesHold(s: EdgeScenario): Promise<void> {
+  const thrown: unknown[] = [];
+  const chainLog: number[] = [];
+  const outside = new AbortController();
+  const waitTurn = (signal: AbortSignal): Promise<never> =>
+    new Promise((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  const level =
+    (i: number) =>
+    async (task: TaskContext): Promise<void> => {
+      await null;
+      try {
+        if (i === s.chain) await waitTurn(task.signal);
+        else await nursery((n) => void n.spawn(level(i + 1)), { signal: task.signal });
+      } finally {
+        chainLog.push(i);
+      }
+    };
+  let chainOpen: (() => void) | undefined;
+  const chainReady = new Promise<void>((resolve) => (chainOpen = resolve));
+  const triggered = s.trigger !== "none";
+  const outcome = await settleOutcome(
+    nursery(
+      async (n) => {
+        const halted: Task<unknown>[] = [];
+        s.edges.forEach((edge, k) => {
+          const name = `e${k}`;
+          if (edge === "awaitsHalted") {
+            const target = halted[halted.length - 1];
+            n.spawn(async () => {
+              if (target !== undefined) await target;
+            }, { name });
+            return;
+          }
+          const t = n.spawn(async (task) => {
+            if (edge === "throwingHook" || edge === "throwingSignalHook") {
+              const err = new Error(`${name} hook failed`);
+              const source = edge === "throwingHook" ? task : task.signal;
+              onCancel(source, () => {
+                thrown.push(err);
+                throw err;
+              });
+            }
+            try {
+              await waitTurn(task.signal);
+            } catch (reason) {
+              if (edge === "causeError") {
+                const err = new Error(`${name} cleanup failed`, { cause: reason });
+                thrown.push(err);
+                throw err;
+              }
+              throw reason;
+            }
+          }, { name });
+          if (edge === "halted") halted.push(t);
+        });
+        if (s.chain > 0) {
+          n.spawn(async (task) => {
+            await null;
+            chainOpen?.();
+            return level(1)(task);
+          });
+          await chainReady;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // Cancel every "halted" task on purpose and await it (effection's halt()).
+        for (const t of halted) {
+          t.cancel();
+          await t.then(undefined, (err: unknown) => {
+            if (!(err instanceof CancelledError)) throw err;
+          });
+        }
+        if (s.trigger === "cancel") n.cancel();
+        if (s.trigger === "outside") outside.abort("outside");
+        if (!triggered) {
+          // Nothing else ends the children: cancel the rest one by one on purpose.
+          for (const t of n.children) t.cancel();
+        }
+        return "body";
+      },
+      { signal: outside.signal, ...(s.trigger === "timeout0" ? { timeout: 0 } : {}) },
+    ),
+  );
+  const errors = outcome.ok ? [] : outcome.error instanceof NurseryError ? [...outcome.error.errors] : undefined;
+  if (thrown.length > 0) {
+    expect(errors).toEqual(thrown);
+  } else if (s.trigger === "outside") {
+    expect(outcome.ok ? outcome.value : outcome.error).toBeInstanceOf(CancelledError);
+  } else if (s.trigger === "timeout0") {
+    expect(outcome.ok ? outcome.value : outcome.error).toBeInstanceOf(TimeoutError);
+  } else {
+    expect(outcome).toEqual({ ok: true, value: "body" });
+  }
+  if (s.chain > 0 && s.trigger !== "timeout0") {
+    expect(chainLog).toHaveLength(s.chain);
+    expect(chainLog.every((v, i) => v === s.chain - i)).toBe(true);
+  }
+  expect(listeners(outside.signal)).toBe(0);
+}
+
+async function settleOutcome(p: Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: true, value: await p };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+describe("nursery invariants at the edges", () => {
+  it("hold over random throwing hooks, cancelled siblings awaited by others, errors caused by a reason, deadlines due on entry and chains thousands deep", async () => {
+    const unhandled = await collectUnhandledRejections(async () => {
+      await fc.assert(fc.asyncProperty(edgeArb, edgesHold), { numRuns: 60 });
+    });
+    expect(unhandled).toEqual([]);
+  });
+});

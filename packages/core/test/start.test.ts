@@ -287,13 +287,14 @@ describe("Nursery.start", () => {
       await n[Symbol.asyncDispose]();
     });
 
-    it("rejects with the reason of an already aborted signal and starts nothing", async () => {
+    it("rejects with the cancellation of an already aborted signal and starts nothing", async () => {
       const caller = new AbortController();
       caller.abort("gone");
       const n = openNursery();
       let called = false;
       const err = await rejection(n.start(() => void (called = true), { signal: caller.signal }));
-      expect(err).toBe("gone");
+      expect(err).toBeInstanceOf(CancelledError);
+      expect((err as CancelledError).reason).toMatchObject({ source: "parent", detail: "gone" });
       expect(called).toBe(false);
       expect(n.children).toEqual([]);
       await n[Symbol.asyncDispose]();

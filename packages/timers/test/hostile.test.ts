@@ -139,8 +139,9 @@ describe("timers: already-aborted signals and cancelled tasks", () => {
     await expect(sleep(10, { signal, clock })).rejects.toBe(reason);
     const ticks = interval(10, { signal, clock });
     await expect(ticks.next()).rejects.toBe(reason);
-    await expect(timeout(10, () => ++called, { signal, clock })).rejects.toBe(reason);
-    await expect(deadline(10, () => ++called, { signal, clock })).rejects.toBe(reason);
+    // timeout/deadline are core's scopes: an outer cancellation is a CancelledError wrapping the reason.
+    await expect(timeout(10, () => ++called, { signal, clock })).rejects.toMatchObject({ reason: { source: "parent", detail: reason } });
+    await expect(deadline(10, () => ++called, { signal, clock })).rejects.toMatchObject({ reason: { source: "parent", detail: reason } });
     expect(called).toBe(0);
     expect(clock.pending).toBe(0);
     expect(listeners(signal)).toBe(0);

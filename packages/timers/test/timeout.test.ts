@@ -81,7 +81,7 @@ describe("timeout", () => {
       timeout(1_000, () => {
         called = true;
       }, { signal: controller.signal }),
-    ).rejects.toBe("already");
+    ).rejects.toMatchObject({ reason: { source: "parent", detail: "already" } }); // core's one rule for an outer cancellation
     expect(called).toBe(false);
   });
 

@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import { channels } from "../diagnostics.js";
 import { adopt } from "./adopt.js";
 import { context } from "./context.js";
+import { deliver, type Delivery } from "./deliver.js";
 import { CancelledError, StartError, fromParent } from "../errors.js";
 import type { Nursery } from "../nursery.js";
 import type { StartContext, Task, TaskContext, TaskState } from "../task.js";
@@ -12,6 +13,11 @@ import type { StartContext, Task, TaskContext, TaskState } from "../task.js";
 export interface SignalOwner {
   /** Nurseries opened with this owner's signal as their outside signal (for task trees). */
   inner: Set<TreeNode> | undefined;
+  /**
+   * A callback run on this owner's cancellation (an `onCancel` hook) threw: a cleanup error of the
+   * task (or the body), which its nursery reports like any other failure.
+   */
+  cleanupFailed(err: unknown): void;
 }
 
 /** The part of a nursery that task trees and `run()` read. */
@@ -29,15 +35,29 @@ export const signalOwners = new WeakMap<AbortSignal, SignalOwner>();
 
 export type CancelHook = (reason: CancelledError) => void;
 
-// A throwing hook must not stop the others or the abort; report it like EventTarget does.
-function callHook(hook: CancelHook, reason: CancelledError): void {
+/**
+ * CancelledErrors made by `Task.cancel()`: a task cancelled on purpose. Awaiting such a task
+ * rejects with its reason, and whoever rethrows it (a body or a sibling that awaited the task)
+ * ended by that cancellation, not by an error: nurseries recognise it here, by identity. Only the
+ * library adds to it, so a CancelledError built and thrown by user code is still an error.
+ */
+export const deliberate = new WeakSet<CancelledError>();
+
+// A throwing hook must not stop the others or the abort; it is a cleanup error of the task.
+function callHook(owner: SignalOwner, hook: CancelHook, reason: CancelledError): void {
   try {
     hook(reason);
   } catch (err) {
-    queueMicrotask(() => {
-      throw err;
-    });
+    owner.cleanupFailed(err);
   }
+}
+
+/** `task.cancel` as handed out: a bound function, so `const { cancel } = task` works. */
+function cancelTask(task: TaskImpl<unknown>, reason?: unknown): void {
+  if (task.code !== RUNNING || task.cancelReason !== undefined) return;
+  const err = new CancelledError({ source: "explicit", detail: reason, nursery: task.nursery.name, task: task.name });
+  deliberate.add(err);
+  task.abort(err);
 }
 
 function fulfilled(this: TaskImpl<unknown>, value: unknown): void {
@@ -57,6 +77,8 @@ const STATE_NAMES: readonly TaskState[] = ["running", "fulfilled", "rejected", "
 /** The nursery operations a task needs; implemented by NurseryImpl. */
 export interface TaskOwner extends Nursery {
   taskSettled(task: TaskImpl<unknown>, ok: boolean, value: unknown): void;
+  /** A callback the library ran for `task` during its cancellation threw `err`. */
+  taskCleanupFailed(task: TaskImpl<unknown>, err: unknown): void;
 }
 
 /** The parts of a task that few tasks need; see TaskImpl.ext. */
@@ -64,6 +86,8 @@ class TaskExtras {
   hooks: CancelHook[] = [];
   controller: AbortController | undefined = undefined;
   inner: Set<TreeNode> | undefined = undefined;
+  /** `task.cancel`, bound to the task on first read. */
+  cancel: ((reason?: unknown) => void) | undefined = undefined;
 }
 
 /**
@@ -79,7 +103,12 @@ function extrasOf(task: TaskImpl<unknown>): TaskExtras {
   return extras;
 }
 
-export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
+// Nothing a task context offers reads `this` when called: its getters are read (with `this`) as
+// the context is destructured, and its functions (`cancel`, `started`) are bound to the task on
+// first read, so `({ started, cancel, signal }) => ...` works (test: nursery.test.ts, "regression:
+// a task works with its context destructured"). Bound lazily, not in the constructor: an idle task
+// pays nothing for them (bench 3a).
+export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery {
   readonly nursery: TaskOwner;
   /** The task's function, kept for its name and its definition site (spawn-site reports). */
   readonly fn: Function;
@@ -147,19 +176,32 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
     extrasOf(this).inner = set;
   }
 
-  /** Aborts this task's signal with `reason`; the first reason wins. Hooks run first, in order. */
+  /**
+   * Cancels this task with `reason`; the first reason wins. The reason is set now; its delivery
+   * (hooks first, in order, then the signal) goes through deliver(), which keeps a deep chain of
+   * nested nurseries off the stack.
+   */
   abort(reason: CancelledError): void {
     if (this.cancelReason !== undefined || this.code !== RUNNING) return;
     this.cancelReason = reason;
     if (channels.cancel.hasSubscribers) channels.cancel.publish({ nursery: this.nursery, task: this, reason });
+    if (this.ext !== undefined) deliver(this);
+  }
+
+  deliverAbort(): void {
+    const reason = this.cancelReason as CancelledError;
     const ext = this.ext;
     if (typeof ext === "function") {
       this.ext = undefined;
-      callHook(ext, reason);
+      callHook(this, ext, reason);
     } else if (ext !== undefined) {
-      for (const hook of ext.hooks.splice(0)) callHook(hook, reason);
+      for (const hook of ext.hooks.splice(0)) callHook(this, hook, reason);
       ext.controller?.abort(reason);
     }
+  }
+
+  cleanupFailed(err: unknown): void {
+    this.nursery.taskCleanupFailed(this, err);
   }
 
   /** Adds a cancellation callback without creating an AbortSignal; see onCancel(). */
@@ -180,9 +222,9 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
     }
   }
 
-  cancel(reason?: unknown): void {
-    if (this.code !== RUNNING || this.cancelReason !== undefined) return;
-    this.abort(new CancelledError({ source: "explicit", detail: reason, nursery: this.nursery.name, task: this.name }));
+  get cancel(): (reason?: unknown) => void {
+    const extras = extrasOf(this);
+    return (extras.cancel ??= cancelTask.bind(undefined, this as TaskImpl<unknown>));
   }
 
   /** Runs the task's function; called once by the nursery right after linking the task. */
@@ -237,6 +279,8 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner {
 export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<T> {
   resolveStart: ((value: T) => void) | undefined;
   rejectStart: ((err: unknown) => void) | undefined;
+  /** `started`, bound to the task on first read (see TaskImpl). */
+  boundStarted: ((value?: T) => void) | undefined = undefined;
   /** Removes the listener on the caller's signal (see followCaller). */
   stopFollowing: (() => void) | undefined = undefined;
 
@@ -252,13 +296,8 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
     this.rejectStart = reject;
   }
 
-  started(value?: T): void {
-    const resolve = this.resolveStart;
-    if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", this.name);
-    this.resolveStart = undefined;
-    this.rejectStart = undefined;
-    this.unfollowCaller();
-    resolve(value as T);
+  get started(): (value?: T) => void {
+    return (this.boundStarted ??= markStarted.bind(undefined, this as StartTaskImpl<unknown>) as (value?: T) => void);
   }
 
   /**
@@ -287,4 +326,14 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
   get starting(): boolean {
     return this.resolveStart !== undefined;
   }
+}
+
+/** `started` as handed out: resolves the `start()` call with `value`. */
+function markStarted(task: StartTaskImpl<unknown>, value?: unknown): void {
+  const resolve = task.resolveStart;
+  if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", task.name);
+  task.resolveStart = undefined;
+  task.rejectStart = undefined;
+  task.unfollowCaller();
+  resolve(value);
 }

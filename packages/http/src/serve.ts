@@ -1,0 +1,131 @@
+// serve(): a Node HTTP(S) server run as a task. The lifecycle is in internal/served-server.ts.
+import { once } from "node:events";
+import type { Server } from "node:http";
+import { nursery, realClock, type TaskContext } from "@nursery/core";
+import { cancelReasonOf, checkDuration, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, onCancel } from "@nursery/core/adapter";
+import type { ServeOptions } from "./options.js";
+import { ServedServer, type ServeConfig } from "./internal/served-server.js";
+import { checkOptionalFunction, checkPath, isObject } from "./internal/validate.js";
+
+/** What serve() needs of a server: `http.Server` and `https.Server` both have it. */
+export type HttpServer = Pick<Server, "listen" | "close" | "closeIdleConnections" | "closeAllConnections" | "address" | "listening" | "on" | "removeListener" | "listeners" | "listenerCount">;
+
+function isServer(value: unknown): value is Server {
+  return (
+    isObject(value) &&
+    typeof value.listen === "function" &&
+    typeof value.closeAllConnections === "function" &&
+    typeof value.closeIdleConnections === "function" &&
+    typeof value.on === "function"
+  );
+}
+
+function configOf(server: Server, options: ServeOptions | undefined): ServeConfig {
+  checkOptions("options", options);
+  const handler = checkOptionalFunction<NonNullable<ServeOptions["handler"]>>("handler", options?.handler);
+  if (handler === undefined && server.listenerCount("request") === 0) {
+    throw invalid("handler", "a function (the server has no \"request\" listener to use)", handler);
+  }
+  const listen = options?.listen;
+  if (listen !== undefined && !isObject(listen) && !(typeof listen === "number" && Number.isInteger(listen) && listen >= 0 && listen < 65536)) {
+    throw invalid("listen", "a port number or listen options", listen);
+  }
+  checkOptionalString("name", options?.name);
+  return {
+    handler,
+    readiness: checkPath("readiness", options?.readiness),
+    liveness: checkPath("liveness", options?.liveness),
+    drainDelay: checkDuration("drainDelay", options?.drainDelay === undefined ? 0 : options.drainDelay),
+    grace: checkDuration("grace", options?.grace === undefined ? 5000 : options.grace),
+    cleanupTimeout: checkDuration("cleanupTimeout", options?.cleanupTimeout === undefined ? 1000 : options.cleanupTimeout),
+    onError: checkOptionalFunction("onError", options?.onError),
+    onShutdown: checkOptionalFunction("onShutdown", options?.onShutdown),
+  };
+}
+
+/** Listens if asked to, or waits until someone else made the server listen; rejects on an error or a cancellation. */
+async function listening(server: Server, task: TaskContext, listen: ServeOptions["listen"]): Promise<void> {
+  if (server.listening) return;
+  const aborted = new AbortController();
+  const remove = onCancel(task, (reason) => aborted.abort(reason));
+  try {
+    const ready = once(server, "listening", { signal: aborted.signal });
+    if (listen !== undefined) server.listen(listen);
+    await ready;
+  } catch (err) {
+    const reason = cancelReasonOf(task);
+    if (reason !== undefined) {
+      server.close(() => undefined);
+      throw reason as Error; // a task's cancellation reason is its CancelledError
+    }
+    throw err;
+  } finally {
+    remove();
+  }
+}
+
+/**
+ * Serves `server` (an `http.Server` or `https.Server`) as part of `task`, until the task is
+ * cancelled or the server is closed. Every request runs as a task named `METHOD /url`; a client
+ * that goes away cancels its task; a failing handler answers 500 and is reported once, without
+ * stopping the server.
+ *
+ * Cancelling `task` (SIGTERM under `run()`) shuts the server down in one budget: readiness answers
+ * 503 at once; after `drainDelay` the listener closes, idle keep-alive sockets are closed and busy
+ * ones answer with `Connection: close`; requests in flight get `grace` ms, are then cancelled
+ * newest first, and once `drainDelay + grace + cleanupTimeout` has passed every remaining socket
+ * is destroyed.
+ *
+ * - **Resolves** when the server was closed by someone else (`server.close()`) and every request
+ *   ended.
+ * - **Rejects** with the task's cancellation once shutdown is over (under `run()`: exit 143), or
+ *   with the server's error (`EADDRINUSE`).
+ * - When `task` comes from `Nursery.start()`, `task.started(url)` is called once the server listens.
+ *
+ * @example
+ * ```ts
+ * await run(async (task) => {
+ *   const server = createServer();
+ *   await serve(task, server, {
+ *     listen: { port: 8080 },
+ *     readiness: "/readyz",
+ *     handler: async (req, res, request) => {
+ *       const upstream = await fetch("http://127.0.0.1:9000/", { signal: request.signal });
+ *       res.end(await upstream.text());
+ *     },
+ *   });
+ * });
+ * ```
+ */
+export async function serve(task: TaskContext, server: HttpServer, options?: ServeOptions): Promise<void> {
+  if (!isObject(task) || !isAbortSignal((task as { signal?: unknown }).signal)) throw invalid("task", "a task (with a signal)", task);
+  if (!isServer(server)) throw invalid("server", "an http.Server or https.Server", server);
+  const config = configOf(server, options);
+  const reason = cancelReasonOf(task);
+  if (reason !== undefined) throw reason as Error; // a task's cancellation reason is its CancelledError
+  const clock = task.clock ?? realClock;
+
+  await listening(server, task, options?.listen);
+  const served = new ServedServer(server, config, clock);
+  served.attach();
+  try {
+    const start = (task as { started?: unknown }).started;
+    if (typeof start === "function") start.call(task, served.url());
+    await nursery(
+      async (http) => {
+        http.spawn((t) => served.shutdown(t), { name: "shutdown" });
+        await nursery((requests) => served.serveIn(requests), {
+          name: "requests",
+          signal: http.signal,
+          // Requests are independent of each other: each is cancelled in turn, newest first,
+          // without waiting for the previous one's cleanup to end.
+          childGrace: 0,
+          clock,
+        });
+      },
+      { name: options?.name ?? "http", signal: task.signal, clock },
+    );
+  } finally {
+    served.detach();
+  }
+}
