@@ -40,8 +40,6 @@ const ALLOWED: Record<string, string> = {
   "effect/Effect": "Effect's module path",
   "try/finally": "the language construct, not a path",
   // Platform names.
-  runStores: "Node's diagnostics_channel `channel.runStores()` (Node 22+)",
-  _debugProcess: "Node's `process._debugProcess(pid)`",
   allowScripts: "npm's package.json policy for dependencies' install scripts",
   promiseHooks: "Node's `v8.promiseHooks`",
   MaxListenersExceededWarning: "the warning Node prints",
@@ -64,7 +62,6 @@ const ALLOWED: Record<string, string> = {
   getBuiltinModule: "Node's `process.getBuiltinModule()` (20.16+)",
   // Designs a decision record compares and turns down (continued).
   runPage: "core-browser-root.md: no browser analogue of run()",
-  tracedNursery: "otel-spans.md: wrapping spawn() was turned down for diagnostics channels",
   "@nursery/streams/node": "core-platform-neutral.md: a subpath was turned down for conditional imports",
   // Words of the docs' own vocabulary.
   "src/internal/host/NAME.node.ts": "the pattern of the Node variants (NAME stands for a module)",
