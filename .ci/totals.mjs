@@ -3,8 +3,9 @@
 //
 //   node .ci/totals.mjs <results dir> [failed step...]
 //
-// The directory holds jest's --json files (jest-<runtime>.json) and conformance/run.mjs's
-// (conformance-<runtime>.json). A failed step that left no failing test behind (lint, an install,
+// The directory holds jest's --json files (jest-<runtime>.json), conformance/run.mjs's
+// (conformance-<runtime>.json) and the output of steps that print one `name: N passed, N failed`
+// line (line-<name>.txt: the packaging test, the docs site's browser check). A failed step that left no failing test behind (lint, an install,
 // a crash before any result) counts as one failure, so the last line can never read "0 failed"
 // after a failure.
 import { readdirSync, readFileSync } from "node:fs";
@@ -26,6 +27,14 @@ try {
   const labelOf = (name) => (name === "node" ? `Node ${process.versions.node}` : (runtimes[name]?.label ?? name));
 
   for (const file of readdirSync(dir).sort()) {
+    // line-<name>.txt: a step's output whose last `name: N passed, N failed` line is its count.
+    const line = /^line-(.+)\.txt$/.exec(file);
+    if (line !== null) {
+      const counts = [...readFileSync(join(dir, file), "utf8").matchAll(/^[\w-]+: (\d+) passed, (\d+) failed/gm)].at(-1);
+      if (counts === undefined) add(`Node ${process.versions.node}`, `${line[1]} (no totals line)`, 0, 1);
+      else add(`Node ${process.versions.node}`, line[1], Number(counts[1]), Number(counts[2]));
+      continue;
+    }
     const match = /^(jest|conformance)-(.+)\.json$/.exec(file);
     if (match === null) continue;
     const data = JSON.parse(readFileSync(join(dir, file), "utf8"));
