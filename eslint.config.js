@@ -37,6 +37,29 @@ export default tseslint.config(
     },
   },
   {
+    // The conformance suite and the CI scripts are plain ES modules run by Node, Bun and Deno.
+    files: ["conformance/**/*.mjs", ".ci/**/*.mjs"],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      // What these files use from the runtimes (the WinterTC common set plus Node's, Bun's and
+      // Deno's own globals), listed here rather than through a `globals` package nobody depends on.
+      globals: Object.fromEntries(
+        [
+          "console", "process", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "queueMicrotask",
+          "AbortController", "AbortSignal", "ReadableStream", "WritableStream", "TransformStream",
+          "Response", "Request", "fetch", "URL", "TextEncoder", "TextDecoder", "DOMException",
+          "SuppressedError", "DisposableStack", "AsyncDisposableStack", "Bun", "Deno",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+    rules: {
+      // Unused arguments named `_x` document a callback's shape.
+      "no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
     files: ["packages/core/src/run/**/*.ts"],
     rules: {
       // run() is the process entry: the one place allowed to touch process signals and exit codes.

@@ -31,7 +31,6 @@ const ALLOWED: Record<string, string> = {
   // Other libraries' and languages' APIs, quoted for comparison.
   cancelled_caught: "trio's CancelScope attribute",
   current_time: "trio's `trio.current_time()`",
-  defer: "Go's and Swift's cleanup statement",
   forkScoped: "an Effect API",
   startImmediately: "an Effect fork option",
   useScope: "an effection API",
@@ -41,6 +40,7 @@ const ALLOWED: Record<string, string> = {
   "effect/Effect": "Effect's module path",
   "try/finally": "the language construct, not a path",
   // Platform names.
+  allowScripts: "npm's package.json policy for dependencies' install scripts",
   promiseHooks: "Node's `v8.promiseHooks`",
   MaxListenersExceededWarning: "the warning Node prints",
   stopImmediatePropagation: "the DOM Event method",

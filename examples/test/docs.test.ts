@@ -63,7 +63,8 @@ function markdownFiles(): string[] {
     .sort()
     .map((name) => join(root, "packages", name, "README.md"))
     .filter((f) => existsSync(f));
-  return [join(root, "README.md"), ...pages, ...readmes];
+  // docs/index.md is the docs site's landing page, whose first example is run like the others.
+  return [join(root, "README.md"), join(root, "docs", "index.md"), ...pages, ...readmes];
 }
 
 const files = markdownFiles();
@@ -80,6 +81,10 @@ function fileName(block: Block, ext: string): string {
 }
 
 describe("runnable examples in the docs", () => {
+  it("finds the runnable first example on the landing page of the docs site", () => {
+    expect(blocks.some((b) => b.where.startsWith("docs/index.md:"))).toBe(true);
+  });
+
   it("finds the runnable blocks of every guide page", () => {
     const guidePages = files.filter((f) => f.includes(join("docs", "guide")));
     expect(guidePages.length).toBeGreaterThanOrEqual(10);

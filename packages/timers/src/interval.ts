@@ -27,7 +27,7 @@ export interface Tick {
 }
 
 /** What {@link interval} returns: an async iterator of ticks whose `return()` always exists. */
-export interface IntervalIterator extends AsyncIterableIterator<Tick, undefined, undefined> {
+export interface IntervalIterator extends AsyncIterator<Tick, undefined, undefined> {
   next(): Promise<IteratorResult<Tick, undefined>>;
   /** Ends the iteration; a pending `next()` resolves done and its timer is cleared. */
   return(): Promise<IteratorReturnResult<undefined>>;

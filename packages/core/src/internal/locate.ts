@@ -2,7 +2,12 @@
 // through the in-process inspector, so spawn() captures nothing and costs nothing: a task keeps a
 // reference to its function anyway, and V8 knows each function's source position.
 // Capturing a stack per spawn instead costs ~2 us and ~500 B per task (measured on Node 20).
+// With source maps enabled in the process (--enable-source-maps, process.setSourceMapsEnabled),
+// a location inside a bundle or compiled file is mapped back to the original source, as Node does
+// for stack traces.
 import { Session } from "node:inspector";
+import { findSourceMap } from "node:module";
+import { fileURLToPath } from "node:url";
 
 let session: Session | undefined;
 let urls: Map<string, string> | undefined;
@@ -47,10 +52,24 @@ export function locate(fn: Function): string | undefined {
     delete (globalThis as Record<symbol, unknown>)[KEY];
     if (location === undefined) return undefined;
     const url = scriptUrls(s).get(location.scriptId) ?? `script ${location.scriptId}`;
-    return `${url}:${location.lineNumber + 1}:${location.columnNumber + 1}`;
+    return (
+      original(url, location.lineNumber, location.columnNumber) ??
+      `${url}:${location.lineNumber + 1}:${location.columnNumber + 1}`
+    );
   } catch {
     return undefined;
   }
+}
+
+/** The original source position of a 0-based one, when source maps are on and the file has one. */
+function original(url: string, line: number, column: number): string | undefined {
+  // Node keeps source maps only while they are enabled; without them there is nothing to map.
+  if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled !== true) return undefined;
+  // ES modules are keyed by URL, CommonJS by path.
+  const map = findSourceMap(url) ?? (url.startsWith("file:") ? findSourceMap(fileURLToPath(url)) : undefined);
+  const entry = map?.findEntry(line, column);
+  if (entry === undefined || !("originalSource" in entry) || typeof entry.originalSource !== "string") return undefined;
+  return `${entry.originalSource}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
 }
 
 /** Closes the inspector session, if one was opened. */

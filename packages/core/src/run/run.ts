@@ -44,7 +44,8 @@
 // listeners, so the next signal terminates the process by the OS default (a shell reads 128+signo).
 // When beats come back (a slow turn, not a block) the listeners are re-installed. After 1000 ms of
 // block the hook also prints the task tree and "the next signal exits at once". Where Workers or
-// the inspector are unavailable, the listeners are removed at the first signal instead.
+// the inspector cannot reach the main thread (Bun, Deno: see watchdog.ts), the listeners are
+// removed at the first signal instead.
 // Measured (bench/blocked-signal.mjs; Node 20, 2 cores at load average ~12; second SIGINT N ms into
 // a synchronous block, "forced" = gone within 2 s; 5 runs each, main's build 3 runs):
 //   N ms      20   30   40   50   60   80  100  200  500 1000

@@ -33,6 +33,15 @@ export interface WatchdogHooks {
   onResume(): void;
 }
 
+// Bun and Deno have Workers but no inspector session that reaches the main thread: Deno throws
+// "connectToMainThread not supported" (and prints it as an uncaught error); on Bun the hook never
+// runs in the blocked main thread and no error says so. Either way the Worker cannot interrupt a
+// blocked loop, and a second signal was lost while cleanup blocked it. There run() takes its fallback from the first signal instead.
+// Covered by conformance/tests/run.test.mjs on Bun and Deno (docs/guide/runtimes.md).
+function canInterruptBlockedLoop(): boolean {
+  return process.versions["bun"] === undefined && process.versions["deno"] === undefined;
+}
+
 type Registry = Record<symbol, ((what: string) => void) | undefined>;
 
 export class Watchdog {
@@ -48,6 +57,7 @@ export class Watchdog {
 
   /** Starts watching; false when no Worker can be started here (the caller falls back). */
   start(onError: () => void): boolean {
+    if (!canInterruptBlockedLoop()) return false;
     try {
       const state = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
       (globalThis as unknown as Registry)[Symbol.for(HOOK)] = (what) => this.#onHook(what);
