@@ -29,7 +29,6 @@ function walk(dir: string, out: string[] = []): string[] {
 /** Names the sources cannot hold, each with the reason it may be quoted anyway. */
 const ALLOWED: Record<string, string> = {
   // Other libraries' and languages' APIs, quoted for comparison.
-  asyncio: "Python's asyncio (`asyncio.shield(aw)`)",
   cancelled_caught: "trio's CancelScope attribute",
   current_time: "trio's `trio.current_time()`",
   defer: "Go's and Swift's cleanup statement",
@@ -58,6 +57,10 @@ const ALLOWED: Record<string, string> = {
   persisted: "the `pagehide` event's property",
   "#private": "the marker TypeScript's declaration emit writes for private fields",
   getBuiltinModule: "Node's `process.getBuiltinModule()` (20.16+)",
+  nextTick: "Node's `process.nextTick()`, quoted for how EventTarget reports a throw",
+  _debugProcess: "Node's `process._debugProcess(pid)`, how a CLI attaches an inspector",
+  runStores: "Node's diagnostics_channel `runStores()` (22+), compared in otel-spans.md",
+  tracedNursery: "otel-spans.md: wrapping spawn() was turned down",
   // Designs a decision record compares and turns down (continued).
   runPage: "core-browser-root.md: no browser analogue of run()",
   "@nursery/streams/node": "core-platform-neutral.md: a subpath was turned down for conditional imports",
