@@ -9,7 +9,9 @@ class Child extends ListLinks {
 }
 
 function ids(list: ChildList<Child>): string[] {
-  return list.toArray().map((c) => c.id);
+  const out: string[] = [];
+  list.forEach((c) => out.push(c.id));
+  return out;
 }
 
 describe("ChildList", () => {

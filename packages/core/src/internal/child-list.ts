@@ -7,16 +7,16 @@
 /** Something that can be linked into a ChildList: its links are the list's, written only here. */
 export class ListLinks {
   /** The next older live sibling; undefined for the oldest and once the child left the list. */
-  prev: this | undefined = undefined;
+  prev: this | undefined;
   /** The next newer live sibling; undefined for the newest and once the child left the list. */
-  next: this | undefined = undefined;
+  next: this | undefined;
 }
 
 export class ChildList<T extends ListLinks> {
   /** The oldest live child. */
-  head: T | undefined = undefined;
+  head: T | undefined;
   /** The newest live child. */
-  tail: T | undefined = undefined;
+  tail: T | undefined;
 
   get empty(): boolean {
     return this.head === undefined;
@@ -53,11 +53,5 @@ export class ChildList<T extends ListLinks> {
   /** Calls `fn` on every child, oldest first; a child added meanwhile is visited too. */
   forEach(fn: (child: T) => void): void {
     for (let child = this.head; child !== undefined; child = child.next) fn(child);
-  }
-
-  toArray(): T[] {
-    const out: T[] = [];
-    this.forEach((child) => out.push(child));
-    return out;
   }
 }

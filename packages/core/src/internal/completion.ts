@@ -3,9 +3,9 @@
 import type { Outcome } from "./nursery-outcome.js";
 
 export class Completion {
-  #outcome: Outcome | undefined = undefined;
-  #promise: Promise<unknown> | undefined = undefined;
-  #settle: ((outcome: Outcome) => void) | undefined = undefined;
+  #outcome: Outcome | undefined;
+  #promise: Promise<unknown> | undefined;
+  #settle: ((outcome: Outcome) => void) | undefined;
 
   /** Settles the promise (now, or when it is first requested) with `outcome`; called once. */
   settle(outcome: Outcome): void {

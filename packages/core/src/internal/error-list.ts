@@ -5,7 +5,7 @@
 
 export class ErrorList {
   /** The errors, oldest first; undefined while there are none. */
-  errors: unknown[] | undefined = undefined;
+  errors: unknown[] | undefined;
   #seen: WeakSet<object> | undefined = undefined; // the object members of `errors`
 
   /** Adds `err` unless it is already listed; true when it was added. */

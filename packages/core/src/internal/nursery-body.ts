@@ -6,10 +6,10 @@ import { deliver, type Delivery } from "./deliver.js";
 import { signalOwners, type SignalOwner, type TreeNode } from "./signal-owner.js";
 
 export class NurseryBody implements SignalOwner, Delivery {
-  nested: Set<TreeNode> | undefined = undefined;
+  nested: Set<TreeNode> | undefined;
   /** Set once, when the body's turn to be cancelled comes. */
-  reason: CancelledError | undefined = undefined;
-  #controller: AbortController | undefined = undefined;
+  reason: CancelledError | undefined;
+  #controller: AbortController | undefined;
   readonly #reportCleanupError: (err: unknown) => void;
 
   /** `reportCleanupError`: the nursery's, for a callback on the body's signal that threw. */

@@ -67,20 +67,20 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   readonly #children = new ChildList<TaskImpl<unknown>>();
   #spawned = 0;
   /** The first trigger's reason: every task cancelled from now on sees this one object. */
-  cancelReason: CancelledError | undefined = undefined;
+  cancelReason: CancelledError | undefined;
   /** Which trigger fired first; with the errors, decides the outcome (nursery-outcome.ts). */
-  #cancelledBy: CancelTrigger | undefined = undefined;
+  #cancelledBy: CancelTrigger | undefined;
   readonly #errors = new ErrorList();
-  #bodyValue: unknown = undefined;
-  #current: TaskImpl<unknown> | undefined = undefined;
+  #bodyValue: unknown;
+  #current: TaskImpl<unknown> | undefined;
   /** Children whose childGrace ran out while cancelling in reverse order: skipped by #cancelNext. */
-  #passed: Set<TaskImpl<unknown>> | undefined = undefined;
-  #graceTimer: TimerHandle | undefined = undefined;
-  #timeoutTimer: TimerHandle | undefined = undefined;
-  #outside: AbortSignal | undefined = undefined;
+  #passed: Set<TaskImpl<unknown>> | undefined;
+  #graceTimer: TimerHandle | undefined;
+  #timeoutTimer: TimerHandle | undefined;
+  #outside: AbortSignal | undefined;
   /** Removes the one listener on the outside signal (never one per child: see the header). */
-  #stopListening: (() => void) | undefined = undefined;
-  #parent: SignalOwner | undefined = undefined;
+  #stopListening: (() => void) | undefined;
+  #parent: SignalOwner | undefined;
   readonly #completion = new Completion();
 
   // ===== Construction and outside cancellation =====
@@ -140,7 +140,9 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   }
 
   get children(): readonly Task<unknown>[] {
-    return this.#children.toArray();
+    const out: Task<unknown>[] = [];
+    this.#children.forEach((t) => out.push(t));
+    return out;
   }
 
   // ===== Spawning =====

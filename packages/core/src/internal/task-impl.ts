@@ -54,10 +54,10 @@ export interface TaskOwner extends Nursery {
 /** The parts of a task that few tasks need; see TaskImpl.extras. */
 class TaskExtras {
   hooks: CancelHook[] = [];
-  controller: AbortController | undefined = undefined;
-  nested: Set<TreeNode> | undefined = undefined;
+  controller: AbortController | undefined;
+  nested: Set<TreeNode> | undefined;
   /** `task.cancel`, bound to the task on first read. */
-  cancel: ((reason?: unknown) => void) | undefined = undefined;
+  cancel: ((reason?: unknown) => void) | undefined;
 }
 
 /**
@@ -97,13 +97,13 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
    * While running: the promise the function returned, if it returned one. Once settled: the value
    * or error the task settled with. One field for both keeps an idle task small (bench 3a).
    */
-  outcome: unknown = undefined;
+  outcome: unknown;
   /**
    * What few tasks need, in one field: nothing; the one cancel hook added with onCancel() (the
    * common case, e.g. a sleep); or a TaskExtras holding hooks, the AbortController (created on
    * first read of `signal`) and the nurseries opened on this task's signal.
    */
-  extras: CancelHook | TaskExtras | undefined = undefined;
+  extras: CancelHook | TaskExtras | undefined;
 
   constructor(nursery: TaskOwner, fn: Function, nameOrIndex: string | number) {
     super();
@@ -263,12 +263,13 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
 
 /** A task started with `Nursery.start()`: it has `started()`, which resolves the `start()` call. */
 export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<T> {
-  resolveStart: ((value: T) => void) | undefined;
-  rejectStart: ((err: unknown) => void) | undefined;
+  /** The `start()` call's resolvers, until `started()` or the task's end (whichever comes first). */
+  #resolve: ((value: T) => void) | undefined;
+  #reject: ((err: unknown) => void) | undefined;
   /** `started`, bound to the task on first read (see TaskImpl). */
-  boundStarted: ((value?: T) => void) | undefined = undefined;
+  #started: ((value?: T) => void) | undefined;
   /** Removes the listener on the caller's signal (see followCaller). */
-  stopFollowing: (() => void) | undefined = undefined;
+  #stopFollowing: (() => void) | undefined;
 
   constructor(
     nursery: TaskOwner,
@@ -278,12 +279,12 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
     reject: (err: unknown) => void,
   ) {
     super(nursery, fn, nameOrIndex);
-    this.resolveStart = resolve;
-    this.rejectStart = reject;
+    this.#resolve = resolve;
+    this.#reject = reject;
   }
 
   get started(): (value?: T) => void {
-    return (this.boundStarted ??= markStarted.bind(undefined, this as StartTaskImpl<unknown>) as (value?: T) => void);
+    return (this.#started ??= markStarted.bind(undefined, this as StartTaskImpl<unknown>) as (value?: T) => void);
   }
 
   /**
@@ -293,27 +294,27 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
    */
   followCaller(signal: AbortSignal): void {
     const onAbort = (): void => {
-      this.unfollowCaller();
+      this.#unfollowCaller();
       const reason: unknown = signal.reason;
       this.abort(fromParent(reason, this.nursery.name, this.name));
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    this.stopFollowing = () => signal.removeEventListener("abort", onAbort);
+    this.#stopFollowing = () => signal.removeEventListener("abort", onAbort);
   }
 
-  /** Stops following the caller's signal; called by `started()` and when the task fails to start. */
-  unfollowCaller(): void {
-    const stop = this.stopFollowing;
-    this.stopFollowing = undefined;
+  /** Stops following the caller's signal; when `started()` is called and when the task fails to start. */
+  #unfollowCaller(): void {
+    const stop = this.#stopFollowing;
+    this.#stopFollowing = undefined;
     stop?.();
   }
 
   /** Resolves the `start()` call with `value`; a second call throws `StartError`. */
   markStarted(value: unknown): void {
-    const resolve = this.resolveStart;
+    const resolve = this.#resolve;
     if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", this.name);
-    this.resolveStart = this.rejectStart = undefined;
-    this.unfollowCaller();
+    this.#resolve = this.#reject = undefined;
+    this.#unfollowCaller();
     resolve(value as T);
   }
 
@@ -323,10 +324,10 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
    * nursery is not failed. After `started()` nothing is left to fail.
    */
   override failStart(ok: boolean, value: unknown): boolean {
-    const reject = this.rejectStart;
+    const reject = this.#reject;
     if (reject === undefined) return false;
-    this.resolveStart = this.rejectStart = undefined;
-    this.unfollowCaller();
+    this.#resolve = this.#reject = undefined;
+    this.#unfollowCaller();
     reject(ok ? new StartError("ERR_NOT_STARTED", this.name) : value);
     return true;
   }
