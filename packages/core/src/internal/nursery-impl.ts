@@ -39,7 +39,6 @@ import { realClock, type Clock, type TimerHandle } from "../clock.js";
 import { channels } from "../diagnostics.js";
 import { CancelledError, NurseryClosedError, fromParent } from "../errors.js";
 import type { Nursery, NurseryOptions, StartOptions } from "../nursery.js";
-import { onCancel } from "../on-cancel.js";
 import type { StartContext, Task, TaskContext } from "../task.js";
 import { adopt } from "./adopt.js";
 import { ChildList } from "./child-list.js";
@@ -78,8 +77,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   #graceTimer: TimerHandle | undefined;
   #timeoutTimer: TimerHandle | undefined;
   #outside: AbortSignal | undefined;
-  /** Removes the one listener on the outside signal (never one per child: see the header). */
-  #stopListening: (() => void) | undefined;
+  /** The one listener on the outside signal: one per nursery, never one per child (see the header). */
+  #onOutsideAbort: (() => void) | undefined;
   #parent: SignalOwner | undefined;
   readonly #completion = new Completion();
 
@@ -118,7 +117,8 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
         this.#beginCancel(fromParent(signal.reason, this.name), "outside");
       } else {
         this.#outside = signal;
-        this.#stopListening = onCancel(signal, (reason) => this.#beginCancel(fromParent(reason, this.name), "outside"));
+        this.#onOutsideAbort = () => this.#beginCancel(fromParent(signal.reason, this.name), "outside");
+        signal.addEventListener("abort", this.#onOutsideAbort);
       }
     }
     // A deadline due on entry is passed before the body runs, so its first checkpoint sees it
@@ -304,11 +304,10 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     this.#phase = CLOSED;
     this.#clearTimeout();
     this.#clearGraceTimer();
-    this.#stopListening?.();
-    this.#stopListening = undefined;
     this.#parent?.nested?.delete(this);
     this.#parent = undefined;
     const outside = this.#outside;
+    if (outside !== undefined) outside.removeEventListener("abort", this.#onOutsideAbort as () => void);
     this.#outside = undefined;
     this.#completion.settle(
       decideOutcome({
