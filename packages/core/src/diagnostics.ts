@@ -48,6 +48,10 @@ export interface CloseEvent {
   readonly outcome: unknown;
 }
 
+/**
+ * One of {@link channels}: Node's `diagnostics_channel` Channel where the runtime has it, an
+ * in-process stand-in with the same members elsewhere.
+ */
 export interface DiagnosticsChannel {
   readonly name: string | symbol;
   /** True while at least one subscriber is attached; publish only then. */
