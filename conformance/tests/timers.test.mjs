@@ -4,10 +4,13 @@ import { VirtualClock } from "@nursery/core/testing";
 import { sleep, interval, timeout } from "@nursery/timers";
 import { test, assert } from "../harness.mjs";
 
-test("timers: sleep resolves after the runtime's timer fires", async () => {
-  const order = [];
-  await Promise.all([sleep(5).then(() => order.push("5 ms")), sleep(1).then(() => order.push("1 ms"))]);
-  assert.deepEqual(order, ["1 ms", "5 ms"]);
+test("timers: sleep resolves after the runtime's timer fires, never before", async () => {
+  // A lower bound only: on a loaded machine two timers can both be due when the loop turns, and
+  // runtimes order such timers differently (Node by due time, Bun by creation), so no order is
+  // asserted. 1 ms of slack for timer granularity.
+  const started = performance.now();
+  await sleep(20);
+  assert.ok(performance.now() - started >= 19, `resolved after ${performance.now() - started} ms`);
 });
 
 test("timers: sleep rejects with the task's CancelledError when its task is cancelled", async () => {

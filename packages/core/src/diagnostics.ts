@@ -36,18 +36,6 @@ export interface SettleEvent {
  * The part of a `node:diagnostics_channel` `Channel` that {@link channels} has on every runtime:
  * on Node, Bun and Deno it is the runtime's own channel; in browsers and workerd an in-process one.
  */
-/** `nursery:open`: a nursery was created (its outside signal, if any, already followed). */
-export interface OpenEvent {
-  readonly nursery: Nursery;
-}
-
-/** `nursery:close`: a nursery settled, after its body and every child; `ok` false when it rejected. */
-export interface CloseEvent {
-  readonly nursery: Nursery;
-  readonly ok: boolean;
-  readonly outcome: unknown;
-}
-
 /**
  * The part of a `node:diagnostics_channel` Channel that every runtime has: on Node, Bun and Deno
  * the objects in {@link channels} are Node's own channels; elsewhere, in-process ones with the same
@@ -78,12 +66,8 @@ export const channels: {
   readonly spawn: DiagnosticsChannel;
   readonly cancel: DiagnosticsChannel;
   readonly settle: DiagnosticsChannel;
-  readonly open: DiagnosticsChannel;
-  readonly close: DiagnosticsChannel;
 } = {
   spawn: channel("nursery:spawn"),
   cancel: channel("nursery:cancel"),
   settle: channel("nursery:settle"),
-  open: channel("nursery:open"),
-  close: channel("nursery:close"),
 } as const;

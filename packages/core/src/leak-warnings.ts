@@ -27,7 +27,8 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { getEventListeners } from "node:events";
 import { currentTask, enableCurrentTask } from "./current-task.js";
 import type { CancelEvent, SettleEvent, SpawnEvent } from "./diagnostics.js";
-import { TaskImpl, type SignalOwner } from "./internal/task-impl.js";
+import type { SignalOwner } from "./internal/signal-owner.js";
+import { TaskImpl } from "./internal/task-impl.js";
 import { locate } from "./internal/locate.js";
 import { checkFunction, checkOptions } from "./internal/validate.js";
 import type { Nursery } from "./nursery.js";
@@ -46,8 +47,8 @@ type Kind = "listener" | "timer" | "unlinked" | "grace";
  * create one. Reads the task's extras (internal/task-impl.ts), where the controller lives.
  */
 function signalOf(task: TaskImpl<unknown>): AbortSignal | undefined {
-  const ext = task.ext as { controller?: AbortController } | undefined;
-  return typeof ext === "object" ? ext.controller?.signal : undefined;
+  const extras = task.extras as { controller?: AbortController } | undefined;
+  return typeof extras === "object" ? extras.controller?.signal : undefined;
 }
 
 function siteOf(task: TaskImpl<unknown>): string {
@@ -57,9 +58,9 @@ function siteOf(task: TaskImpl<unknown>): string {
 
 /** True when `nursery` hangs, through its outside signal, under `owner` or a nursery opened on it. */
 function linkedUnder(owner: SignalOwner, nursery: Nursery, depth = 0): boolean {
-  for (const inner of owner.inner ?? []) {
-    if ((inner as unknown) === nursery) return true;
-    if (depth < 32 && linkedUnder(inner.bodyOwner, nursery, depth + 1)) return true;
+  for (const nested of owner.nested ?? []) {
+    if ((nested as unknown) === nursery) return true;
+    if (depth < 32 && linkedUnder(nested.body, nursery, depth + 1)) return true;
   }
   return false;
 }

@@ -3,7 +3,7 @@
 // `nursery(scope, ...)`, `sleep(scope, ...)` and `fetch(scope, ...)` nest under the scope: its
 // deadline cancels them, and task trees list their nurseries under the task.
 import type { Clock } from "./clock.js";
-import { signalOwners, type SignalOwner } from "./internal/task-impl.js";
+import { signalOwners, type SignalOwner } from "./internal/signal-owner.js";
 import type { TaskContext, TaskState } from "./task.js";
 
 /**

@@ -1,5 +1,5 @@
-// The public shape of tasks. The implementation lives in internal/task-impl.ts so that it can share
-// fields with the nursery without exposing them.
+// The public shape of tasks. The implementation, internal/task-impl.ts, has what the library needs
+// on top (its cancel hooks, its settlement) without exposing it.
 import type { Clock } from "./clock.js";
 import type { Nursery } from "./nursery.js";
 

@@ -2,7 +2,8 @@
 // and the nurseries those tasks opened with their signal. run() prints it on a forced exit and on
 // a shutdown timeout; `dumpTree()` is the same renderer for users.
 import type { Straggler } from "./errors.js";
-import { TaskImpl, type TreeNode } from "./internal/task-impl.js";
+import type { TreeNode } from "./internal/signal-owner.js";
+import { TaskImpl } from "./internal/task-impl.js";
 import type { Nursery } from "./nursery.js";
 import { checkFunction, checkOptions, invalid } from "./internal/validate.js";
 
@@ -38,7 +39,7 @@ function nurseryLine(node: TreeNode): string {
 
 /** Renders what runs under `node`: its body's nurseries, then its tasks, each followed by its nurseries. */
 function walk(node: TreeNode, prefix: string, path: string, out: Rendering, locate: TreeOptions["locate"]): void {
-  const entries: Array<TreeNode | TaskImpl<unknown>> = [...(node.bodyOwner.inner ?? []), ...(node.children as TaskImpl<unknown>[])];
+  const entries: Array<TreeNode | TaskImpl<unknown>> = [...(node.body.nested ?? []), ...(node.children as TaskImpl<unknown>[])];
   entries.forEach((entry, i) => {
     const last = i === entries.length - 1;
     const branch = prefix + (last ? "└─ " : "├─ ");
@@ -46,14 +47,14 @@ function walk(node: TreeNode, prefix: string, path: string, out: Rendering, loca
     const entryPath = `${path}/${entry.name}`;
     if (entry instanceof TaskImpl) {
       const site = locate?.(entry.fn);
-      const state = entry.cancelReason !== undefined && entry.code === 0 ? "cancelling" : entry.state;
+      const state = entry.cancelReason !== undefined && entry.state === "running" ? "cancelling" : entry.state;
       const age = formatAge(entry.nursery.clock.now() - entry.born);
       out.lines.push(`${branch}${entry.name} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`);
       out.tasks.push({ path: entryPath, site });
       // A task's nurseries are drawn as its last children, each with "└─ ".
-      for (const inner of entry.inner ?? []) {
-        out.lines.push(next + "└─ " + nurseryLine(inner));
-        walk(inner, next + "   ", `${entryPath}/${inner.name}`, out, locate);
+      for (const nested of entry.nested ?? []) {
+        out.lines.push(next + "└─ " + nurseryLine(nested));
+        walk(nested, next + "   ", `${entryPath}/${nested.name}`, out, locate);
       }
     } else {
       out.lines.push(branch + nurseryLine(entry));
@@ -84,7 +85,7 @@ export function render(root: Nursery, locate?: TreeOptions["locate"]): Rendering
  */
 export function dumpTree(root: Nursery, options?: TreeOptions): string {
   const node = root as unknown as Partial<TreeNode> | null;
-  if (typeof node !== "object" || node === null || typeof node.bodyOwner !== "object" || !Array.isArray(node.children)) {
+  if (typeof node !== "object" || node === null || typeof node.body !== "object" || !Array.isArray(node.children)) {
     throw invalid("root", "a nursery", root);
   }
   checkOptions("options", options);

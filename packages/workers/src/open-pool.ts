@@ -168,15 +168,20 @@ class Pool implements WorkerPool, JobHost {
     return new JobTaskImpl(task, job);
   }
 
-  #names = new Map<string, string>();
+  /** Per export: the default job name and piscina's run() options, made once. */
+  #exports = new Map<string, { readonly name: string; readonly options: { readonly filename: string; readonly name: string } }>();
+
+  #export(exportName: string): { readonly name: string; readonly options: { readonly filename: string; readonly name: string } } {
+    let entry = this.#exports.get(exportName);
+    if (entry === undefined) {
+      entry = { name: `job ${this.#base}${exportName === "default" ? "" : `#${exportName}`}`, options: { filename: this.file, name: exportName } };
+      this.#exports.set(exportName, entry);
+    }
+    return entry;
+  }
 
   #defaultName(exportName: string): string {
-    let name = this.#names.get(exportName);
-    if (name === undefined) {
-      name = `job ${this.#base}${exportName === "default" ? "" : `#${exportName}`}`;
-      this.#names.set(exportName, name);
-    }
-    return name;
+    return this.#export(exportName).name;
   }
 
   close(): Promise<void> {
@@ -192,6 +197,10 @@ class Pool implements WorkerPool, JobHost {
   }
 
   // ===== JobHost: called by jobs =====
+
+  runOptions(exportName: string): { readonly filename: string; readonly name: string } {
+    return this.#export(exportName).options;
+  }
 
   enqueue(job: Job): void {
     this.#unsettled++;

@@ -4,7 +4,7 @@
 // Checks named `checkOptional*` accept `undefined` too (never `null`: a `null` option is a bug).
 import type { Clock } from "../clock.js";
 import { invalidArgument } from "../invalid-argument.js";
-import { isAbortSignal } from "../on-cancel.js";
+import { isAbortSignal } from "../is-abort-signal.js";
 
 /**
  * What {@link checkNumber} accepts: `min` (inclusive, or exclusive with `above`), whole numbers

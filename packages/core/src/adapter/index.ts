@@ -23,4 +23,5 @@ export {
 export { defineErrorClass, errorBrandKey, readErrorBrand, type ErrorClassSpec } from "./define-error.js";
 export { onTaskEnd } from "./task-end.js";
 export { invalidArgument, describeValue } from "../invalid-argument.js";
-export { onCancel, cancelReasonOf, isAbortSignal, type Cancellable } from "../on-cancel.js";
+export { onCancel, cancelReasonOf, type Cancellable } from "../on-cancel.js";
+export { isAbortSignal } from "../is-abort-signal.js";

@@ -6,9 +6,11 @@
 // the task's `inner` set, so task trees and straggler reports show it under the task. Any other
 // Cancellable (an AbortSignal, a scope context, a nursery, `{ signal }`) is followed through its
 // signal, and listed under whoever handed that signal out (signalOwners), as `{ signal }` was.
-import { cancelReasonOf, isAbortSignal, onCancel, type Cancellable } from "../on-cancel.js";
+import { cancelReasonOf, onCancel, type Cancellable } from "../on-cancel.js";
+import { isAbortSignal } from "../is-abort-signal.js";
 import type { TaskContext } from "../task.js";
-import { TaskImpl, signalOwners, type SignalOwner, type TreeNode } from "./task-impl.js";
+import { signalOwners, type SignalOwner, type TreeNode } from "./signal-owner.js";
+import { TaskImpl } from "./task-impl.js";
 import { invalid } from "./validate.js";
 
 /** True for a task, an AbortSignal, or an object whose `signal` is one. Never throws. */
@@ -62,14 +64,14 @@ export interface ParentLink {
  */
 export function linkParent(child: TreeNode, parent: Cancellable, cancelled: (reason: unknown) => void): ParentLink {
   const owner = ownerOf(parent);
-  if (owner !== undefined) (owner.inner ??= new Set()).add(child);
+  if (owner !== undefined) (owner.nested ??= new Set()).add(child);
   let remove: (() => void) | undefined = onCancel(parent, cancelled);
   return {
     reason: () => cancelReasonOf(parent),
     unlink: () => {
       remove?.();
       remove = undefined;
-      owner?.inner?.delete(child);
+      owner?.nested?.delete(child);
     },
   };
 }

@@ -1,47 +1,20 @@
-// A nursery's child. Every field here is shared with NurseryImpl (nursery.ts), which owns the
-// lifecycle: it links the task into its list of live children, cancels it, and records its outcome.
+// A nursery's child: it runs its function, is cancelled (abort), and records how it ended
+// (settle); each of its fields is written here only. Its nursery decides when it is cancelled and
+// what its end means for the siblings (NurseryImpl.childSettled); the list of live children owns
+// the links (internal/child-list.ts).
 import type { Clock } from "../clock.js";
 import { channels } from "../diagnostics.js";
 import { adopt } from "./adopt.js";
+import { ListLinks } from "./child-list.js";
 import { context } from "./context.js";
 import { deliver, type Delivery } from "./deliver.js";
 import { CancelledError, StartError, fromParent } from "../errors.js";
 import type { Nursery } from "../nursery.js";
+import { deliberate, isOwnCancellation } from "./own-cancellation.js";
+import { signalOwners, type SignalOwner, type TreeNode } from "./signal-owner.js";
 import type { StartContext, Task, TaskContext, TaskState } from "../task.js";
 
-/** Anything that owns an AbortSignal handed out by this library: a task or a nursery's body. */
-export interface SignalOwner {
-  /** Nurseries opened with this owner's signal as their outside signal (for task trees). */
-  inner: Set<TreeNode> | undefined;
-  /**
-   * A callback run on this owner's cancellation (an `onCancel` hook) threw: a cleanup error of the
-   * task (or the body), which its nursery reports like any other failure.
-   */
-  cleanupFailed(err: unknown): void;
-}
-
-/** The part of a nursery that task trees and `run()` read. */
-export interface TreeNode {
-  readonly name: string;
-  readonly cancelRequested: boolean;
-  readonly children: readonly Task<unknown>[];
-  readonly bodyOwner: SignalOwner;
-}
-
-// Signals handed out by tasks and nursery bodies, mapped to their owner, so that a nursery opened
-// with `{ signal: task.signal }` can hang itself under that task in the tree. Filled only when a
-// signal is first read, so tasks that never read their signal pay nothing.
-export const signalOwners = new WeakMap<AbortSignal, SignalOwner>();
-
 export type CancelHook = (reason: CancelledError) => void;
-
-/**
- * CancelledErrors made by `Task.cancel()`: a task cancelled on purpose. Awaiting such a task
- * rejects with its reason, and whoever rethrows it (a body or a sibling that awaited the task)
- * ended by that cancellation, not by an error: nurseries recognise it here, by identity. Only the
- * library adds to it, so a CancelledError built and thrown by user code is still an error.
- */
-export const deliberate = new WeakSet<CancelledError>();
 
 // A throwing hook must not stop the others or the abort; it is a cleanup error of the task.
 function callHook(owner: SignalOwner, hook: CancelHook, reason: CancelledError): void {
@@ -54,53 +27,50 @@ function callHook(owner: SignalOwner, hook: CancelHook, reason: CancelledError):
 
 /** `task.cancel` as handed out: a bound function, so `const { cancel } = task` works. */
 function cancelTask(task: TaskImpl<unknown>, reason?: unknown): void {
-  if (task.code !== RUNNING || task.cancelReason !== undefined) return;
+  if (task.state !== "running" || task.cancelReason !== undefined) return;
   const err = new CancelledError({ source: "explicit", detail: reason, nursery: task.nursery.name, task: task.name });
   deliberate.add(err);
   task.abort(err);
 }
 
 function fulfilled(this: TaskImpl<unknown>, value: unknown): void {
-  this.nursery.taskSettled(this, true, value);
+  this.settle(true, value);
 }
 
 function rejected(this: TaskImpl<unknown>, err: unknown): void {
-  this.nursery.taskSettled(this, false, err);
+  this.settle(false, err);
 }
-
-export const RUNNING = 0;
-export const FULFILLED = 1;
-export const REJECTED = 2;
-export const CANCELLED = 3;
-const STATE_NAMES: readonly TaskState[] = ["running", "fulfilled", "rejected", "cancelled"];
 
 /** The nursery operations a task needs; implemented by NurseryImpl. */
 export interface TaskOwner extends Nursery {
-  taskSettled(task: TaskImpl<unknown>, ok: boolean, value: unknown): void;
-  /** A callback the library ran for `task` during its cancellation threw `err`. */
-  taskCleanupFailed(task: TaskImpl<unknown>, err: unknown): void;
+  /** The nursery's cancellation reason, once a trigger fired. */
+  readonly cancelReason: CancelledError | undefined;
+  /** `task` has settled (its state is set); `failed`: it ended by a real error its nursery reports. */
+  childSettled(task: TaskImpl<unknown>, failed: boolean): void;
+  /** A callback the library ran during the cancellation of `task` (undefined: of the body) threw `err`. */
+  cleanupFailed(err: unknown, task: string | undefined): void;
 }
 
-/** The parts of a task that few tasks need; see TaskImpl.ext. */
+/** The parts of a task that few tasks need; see TaskImpl.extras. */
 class TaskExtras {
   hooks: CancelHook[] = [];
-  controller: AbortController | undefined = undefined;
-  inner: Set<TreeNode> | undefined = undefined;
+  controller: AbortController | undefined;
+  nested: Set<TreeNode> | undefined;
   /** `task.cancel`, bound to the task on first read. */
-  cancel: ((reason?: unknown) => void) | undefined = undefined;
+  cancel: ((reason?: unknown) => void) | undefined;
 }
 
 /**
- * `task.ext` as a TaskExtras, created on first need (keeping a lone hook that was stored there).
+ * `task.extras` as a TaskExtras, created on first need (keeping a lone hook that was stored there).
  * A function, not a private method: a private method adds a brand slot to every task.
  */
 function extrasOf(task: TaskImpl<unknown>): TaskExtras {
-  const ext = task.ext;
-  if (ext instanceof TaskExtras) return ext;
-  const extras = new TaskExtras();
-  if (ext !== undefined) extras.hooks.push(ext);
-  task.ext = extras;
-  return extras;
+  const extras = task.extras;
+  if (extras instanceof TaskExtras) return extras;
+  const created = new TaskExtras();
+  if (extras !== undefined) created.hooks.push(extras);
+  task.extras = created;
+  return created;
 }
 
 // Nothing a task context offers reads `this` when called: its getters are read (with `this`) as
@@ -108,51 +78,50 @@ function extrasOf(task: TaskImpl<unknown>): TaskExtras {
 // first read, so `({ started, cancel, signal }) => ...` works (test: nursery.test.ts, "regression:
 // a task works with its context destructured"). Bound lazily, not in the constructor: an idle task
 // pays nothing for them (bench 3a).
-export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery {
+export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, SignalOwner, Delivery {
   readonly nursery: TaskOwner;
   /** The task's function, kept for its name and its definition site (spawn-site reports). */
   readonly fn: Function;
   /** The `name` option, or the 1-based spawn count within the nursery when none was given. */
-  readonly label: string | number;
+  readonly nameOrIndex: string | number;
   /** `nursery.clock.now()` when the task was spawned: its age in task trees. */
   readonly born: number;
-  /** Set once, when this task is cancelled; the reason its signal aborts with. */
-  cancelReason: CancelledError | undefined = undefined;
-  code: number = RUNNING;
+  /**
+   * Set once, when this task is cancelled; the reason its signal aborts with. A task spawned into
+   * a nursery that is already cancelling starts with the nursery's reason.
+   */
+  cancelReason: CancelledError | undefined;
+  /** `"running"` until settle(), which sets it once. */
+  state: TaskState = "running";
   /**
    * While running: the promise the function returned, if it returned one. Once settled: the value
    * or error the task settled with. One field for both keeps an idle task small (bench 3a).
    */
-  outcome: unknown = undefined;
-  /** Neighbours in the nursery's list of live children (oldest first); undefined once settled. */
-  prev: TaskImpl<unknown> | undefined = undefined;
-  next: TaskImpl<unknown> | undefined = undefined;
+  outcome: unknown;
   /**
    * What few tasks need, in one field: nothing; the one cancel hook added with onCancel() (the
    * common case, e.g. a sleep); or a TaskExtras holding hooks, the AbortController (created on
    * first read of `signal`) and the nurseries opened on this task's signal.
    */
-  ext: CancelHook | TaskExtras | undefined = undefined;
+  extras: CancelHook | TaskExtras | undefined;
 
-  constructor(nursery: TaskOwner, fn: Function, label: string | number) {
+  constructor(nursery: TaskOwner, fn: Function, nameOrIndex: string | number) {
+    super();
     this.nursery = nursery;
     this.fn = fn;
-    this.label = label;
+    this.nameOrIndex = nameOrIndex;
     // Whole ms: a small integer is stored in the object itself; a fractional one would be boxed.
     this.born = Math.floor(nursery.clock.now());
+    this.cancelReason = nursery.cancelReason;
   }
 
   get name(): string {
-    const label = this.label;
-    return typeof label === "string" ? label : this.fn.name || `task-${label}`;
+    const given = this.nameOrIndex;
+    return typeof given === "string" ? given : this.fn.name || `task-${given}`;
   }
 
   get clock(): Clock {
     return this.nursery.clock;
-  }
-
-  get state(): TaskState {
-    return STATE_NAMES[this.code] as TaskState;
   }
 
   get signal(): AbortSignal {
@@ -167,13 +136,13 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery 
   }
 
   /** Nurseries opened with this task's signal as their outside signal (for task trees). */
-  get inner(): Set<TreeNode> | undefined {
-    const ext = this.ext;
-    return ext instanceof TaskExtras ? ext.inner : undefined;
+  get nested(): Set<TreeNode> | undefined {
+    const extras = this.extras;
+    return extras instanceof TaskExtras ? extras.nested : undefined;
   }
 
-  set inner(set: Set<TreeNode> | undefined) {
-    extrasOf(this).inner = set;
+  set nested(set: Set<TreeNode> | undefined) {
+    extrasOf(this).nested = set;
   }
 
   /**
@@ -182,31 +151,31 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery 
    * nested nurseries off the stack.
    */
   abort(reason: CancelledError): void {
-    if (this.cancelReason !== undefined || this.code !== RUNNING) return;
+    if (this.cancelReason !== undefined || this.state !== "running") return;
     this.cancelReason = reason;
     if (channels.cancel.hasSubscribers) channels.cancel.publish({ nursery: this.nursery, task: this, reason });
-    if (this.ext !== undefined) deliver(this);
+    if (this.extras !== undefined) deliver(this);
   }
 
   deliverAbort(): void {
     const reason = this.cancelReason as CancelledError;
-    const ext = this.ext;
-    if (typeof ext === "function") {
-      this.ext = undefined;
-      callHook(this, ext, reason);
-    } else if (ext !== undefined) {
-      for (const hook of ext.hooks.splice(0)) callHook(this, hook, reason);
-      ext.controller?.abort(reason);
+    const extras = this.extras;
+    if (typeof extras === "function") {
+      this.extras = undefined;
+      callHook(this, extras, reason);
+    } else if (extras !== undefined) {
+      for (const hook of extras.hooks.splice(0)) callHook(this, hook, reason);
+      extras.controller?.abort(reason);
     }
   }
 
   cleanupFailed(err: unknown): void {
-    this.nursery.taskCleanupFailed(this, err);
+    this.nursery.cleanupFailed(err, this.name);
   }
 
   /** Adds a cancellation callback without creating an AbortSignal; see onCancel(). */
   addHook(hook: CancelHook): () => void {
-    if (this.ext === undefined) this.ext = hook;
+    if (this.extras === undefined) this.extras = hook;
     else extrasOf(this).hooks.push(hook);
     // A bound function (72 B with its argument) instead of a closure and its context (~104 B):
     // every sleeping task holds one.
@@ -214,11 +183,11 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery 
   }
 
   removeHook(hook: CancelHook): void {
-    const ext = this.ext;
-    if (ext === hook) this.ext = undefined;
-    else if (ext instanceof TaskExtras) {
-      const i = ext.hooks.indexOf(hook);
-      if (i >= 0) ext.hooks.splice(i, 1);
+    const extras = this.extras;
+    if (extras === hook) this.extras = undefined;
+    else if (extras instanceof TaskExtras) {
+      const i = extras.hooks.indexOf(hook);
+      if (i >= 0) extras.hooks.splice(i, 1);
     }
   }
 
@@ -238,11 +207,11 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery 
       if (result === this) throw ownContextError(this.name);
       promise = adopt(result);
     } catch (err) {
-      this.nursery.taskSettled(this, false, err);
+      this.settle(false, err);
       return;
     }
     if (promise === undefined) {
-      this.nursery.taskSettled(this, true, result);
+      this.settle(true, result);
       return;
     }
     this.outcome = promise;
@@ -250,30 +219,47 @@ export class TaskImpl<T> implements Task<T>, TaskContext, SignalOwner, Delivery 
     promise.then(fulfilled.bind(this), rejected.bind(this));
   }
 
+  /**
+   * Records how the task ended, once: fulfilled, cancelled (the rejection is its nursery's
+   * cancellation or its own, see isOwnCancellation) or rejected; then tells the nursery, which
+   * unlinks it and, for a real error, fails.
+   */
+  settle(ok: boolean, value: unknown): void {
+    this.outcome = value;
+    this.state = ok ? "fulfilled" : isOwnCancellation(value, this.cancelReason, this.nursery.cancelReason) ? "cancelled" : "rejected";
+    const startFailed = this.failStart(ok, value);
+    this.nursery.childSettled(this, !startFailed && this.state === "rejected");
+  }
+
+  /** A task started with `start()` that ends before `started()` rejects `start()`; a spawned one has nothing to fail. */
+  failStart(_ok: boolean, _value: unknown): boolean {
+    return false;
+  }
+
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     // A cancelled task rejects with its CancelledError, whatever its function rejected with (e.g.
-    // Node's AbortError from timers/promises). The nursery's own handler on `promise` was attached
-    // first, so `code` is already set when this one runs. Test: "rejects with its CancelledError
+    // Node's AbortError from timers/promises). The task's own handler on `promise` was attached
+    // first, so `state` is already set when this one runs. Test: "rejects with its CancelledError
     // when awaited after being cancelled".
     const rejected = (err: unknown): R2 | PromiseLike<R2> => {
-      const reason = this.code === CANCELLED && this.cancelReason !== undefined ? this.cancelReason : err;
+      const reason = this.state === "cancelled" && this.cancelReason !== undefined ? this.cancelReason : err;
       if (onrejected == null) throw reason;
       return onrejected(reason);
     };
     // Awaited from inside itself (`return t` from an async function, `await t`): it would wait
     // forever. Detectable only when currentTask() is on; test: "rejects at once when a task's
     // async function returns its own context".
-    if (this.code === RUNNING && context.storage?.getStore() === this) {
+    if (this.state === "running" && context.storage?.getStore() === this) {
       return Promise.reject(ownContextError(this.name)).then(onfulfilled, onrejected);
     }
     // While running, `outcome` holds the promise the function returned (see the field).
-    if (this.code === RUNNING && this.outcome !== undefined) {
+    if (this.state === "running" && this.outcome !== undefined) {
       return Promise.resolve(this.outcome as Promise<T>).then(onfulfilled, rejected);
     }
-    if (this.code === FULFILLED) return Promise.resolve(this.outcome as T).then(onfulfilled, onrejected);
+    if (this.state === "fulfilled") return Promise.resolve(this.outcome as T).then(onfulfilled, onrejected);
     return Promise.reject(this.outcome).then(onfulfilled, rejected);
   }
 
@@ -301,27 +287,28 @@ function ownContextError(name: string): TypeError {
 
 /** A task started with `Nursery.start()`: it has `started()`, which resolves the `start()` call. */
 export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<T> {
-  resolveStart: ((value: T) => void) | undefined;
-  rejectStart: ((err: unknown) => void) | undefined;
+  /** The `start()` call's resolvers, until `started()` or the task's end (whichever comes first). */
+  #resolve: ((value: T) => void) | undefined;
+  #reject: ((err: unknown) => void) | undefined;
   /** `started`, bound to the task on first read (see TaskImpl). */
-  boundStarted: ((value?: T) => void) | undefined = undefined;
+  #started: ((value?: T) => void) | undefined;
   /** Removes the listener on the caller's signal (see followCaller). */
-  stopFollowing: (() => void) | undefined = undefined;
+  #stopFollowing: (() => void) | undefined;
 
   constructor(
     nursery: TaskOwner,
     fn: Function,
-    label: string | number,
+    nameOrIndex: string | number,
     resolve: (value: T) => void,
     reject: (err: unknown) => void,
   ) {
-    super(nursery, fn, label);
-    this.resolveStart = resolve;
-    this.rejectStart = reject;
+    super(nursery, fn, nameOrIndex);
+    this.#resolve = resolve;
+    this.#reject = reject;
   }
 
   get started(): (value?: T) => void {
-    return (this.boundStarted ??= markStarted.bind(undefined, this as StartTaskImpl<unknown>) as (value?: T) => void);
+    return (this.#started ??= markStarted.bind(undefined, this as StartTaskImpl<unknown>) as (value?: T) => void);
   }
 
   /**
@@ -332,40 +319,53 @@ export class StartTaskImpl<T> extends TaskImpl<unknown> implements StartContext<
   followCaller(signal: AbortSignal | TaskImpl<unknown>): void {
     if (signal instanceof TaskImpl) {
       // `n.start(task, fn)`: the calling task is hooked directly, creating no AbortSignal.
-      this.stopFollowing = signal.addHook((reason) => {
-        this.unfollowCaller();
+      this.#stopFollowing = signal.addHook((reason) => {
+        this.#unfollowCaller();
         this.abort(fromParent(reason, this.nursery.name, this.name));
       });
       return;
     }
     const onAbort = (): void => {
-      this.unfollowCaller();
+      this.#unfollowCaller();
       const reason: unknown = signal.reason;
       this.abort(fromParent(reason, this.nursery.name, this.name));
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    this.stopFollowing = () => signal.removeEventListener("abort", onAbort);
+    this.#stopFollowing = () => signal.removeEventListener("abort", onAbort);
   }
 
-  /** Stops following the caller's signal; called by `started()` and when the task fails to start. */
-  unfollowCaller(): void {
-    const stop = this.stopFollowing;
-    this.stopFollowing = undefined;
+  /** Stops following the caller's signal; when `started()` is called and when the task fails to start. */
+  #unfollowCaller(): void {
+    const stop = this.#stopFollowing;
+    this.#stopFollowing = undefined;
     stop?.();
   }
 
-  /** True while `started()` has not been called: failures go to `start()`, not the nursery. */
-  get starting(): boolean {
-    return this.resolveStart !== undefined;
+  /** Resolves the `start()` call with `value`; a second call throws `StartError`. */
+  markStarted(value: unknown): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", this.name);
+    this.#resolve = this.#reject = undefined;
+    this.#unfollowCaller();
+    resolve(value as T);
+  }
+
+  /**
+   * Before `started()`, the task's end is its `start()` call's: returning rejects it with
+   * `StartError` (`ERR_NOT_STARTED`), failing or being cancelled with that reason, and the
+   * nursery is not failed. After `started()` nothing is left to fail.
+   */
+  override failStart(ok: boolean, value: unknown): boolean {
+    const reject = this.#reject;
+    if (reject === undefined) return false;
+    this.#resolve = this.#reject = undefined;
+    this.#unfollowCaller();
+    reject(ok ? new StartError("ERR_NOT_STARTED", this.name) : value);
+    return true;
   }
 }
 
 /** `started` as handed out: resolves the `start()` call with `value`. */
 function markStarted(task: StartTaskImpl<unknown>, value?: unknown): void {
-  const resolve = task.resolveStart;
-  if (resolve === undefined) throw new StartError("ERR_ALREADY_STARTED", task.name);
-  task.resolveStart = undefined;
-  task.rejectStart = undefined;
-  task.unfollowCaller();
-  resolve(value);
+  task.markStarted(value);
 }

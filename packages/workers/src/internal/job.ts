@@ -31,6 +31,8 @@ export interface JobHost {
   readonly piscina: Piscina;
   /** The pool's control memory (internal/control.ts). */
   readonly control: Int32Array;
+  /** piscina's run() options for jobs of `exportName` without a transfer list (one object per export). */
+  runOptions(exportName: string): { readonly filename: string; readonly name: string };
   enqueue(job: Job): void;
   dequeue(job: Job): void;
   released(job: Job): void;
@@ -116,8 +118,8 @@ export class Job {
     resetSlot(this.#host.control, slot);
     // No `signal`: piscina's abortable path costs ~15% of its throughput per job just by being
     // armed (measured on 10,000 small jobs); a job's thread is terminated through #terminate().
-    const options: { filename: string; name: string; transferList?: never } = { filename: this.#host.file, name: this.exportName };
-    if (this.#transfer !== undefined) options.transferList = this.#transfer as never;
+    // piscina copies its options, so the pool's object for this export serves every job without a transfer.
+    const options = this.#transfer === undefined ? this.#host.runOptions(this.exportName) : { filename: this.#host.file, name: this.exportName, transferList: this.#transfer as never };
     // The slot's state is read first; then the slot is released, which hands the thread its next
     // job before this one's settlement runs (the thread waits less); then the job settles.
     this.#host.piscina.run({ i: this.#input, s: slot, n: this.name }, options).then(

@@ -9,7 +9,10 @@
 //    waiter);
 // 3. turns the outcome into something structured clone carries intact (see internal/wire.ts): the
 //    value as is; "cancelled" when the job ended with a cancellation after STOP; else the error,
-//    serialized. The waiter is released (Atomics.notify) before the handler returns.
+//    serialized. The waiter is released (Atomics.notify) and the slot marked DONE before the
+//    handler returns. A function that returns a plain value is answered synchronously (no
+//    promise, no microtask of ours; piscina awaits the handler's result either way): small jobs
+//    are the case where a job's own costs show.
 import { CancelledError, invalidArgument, isCancellation, type CancelSource } from "@nursery/core";
 import { threadId, workerData } from "node:worker_threads";
 import { CONTROL_KEY, DONE, QUEUED, RUNNING, STATE, STOP, THREAD, at, readReason } from "../internal/control.js";
@@ -37,7 +40,7 @@ function control(): Int32Array {
 
 /** A job's function as the worker module exports it: made by {@link defineJob}. */
 export interface Job<I, O> {
-  (payload: JobPayload): Promise<O>;
+  (payload: JobPayload): O | Promise<O>;
   /** Type-level only: what the job takes and returns. */
   readonly __types?: { input: I; output: O };
 }
@@ -112,16 +115,38 @@ class JobContextImpl implements JobContext {
     if (controller !== undefined && !controller.signal.aborted) controller.abort(this.#reasonOf());
   }
 
-  /** What to send back for a failure: "cancelled" for a cancellation after STOP, else the error itself. */
-  wire(err: unknown): Wire {
-    if (this.stopRequested && isCancellation(err)) return CANCELLED;
-    return { [WIRE]: "error", error: serialize(err) };
+  /**
+   * The function returned `value`: checks that it can be sent, ends the job and returns it. A
+   * function or a symbol is turned into a TypeError, which fails the job.
+   */
+  succeed<O>(value: O): O {
+    if (typeof value === "function" || typeof value === "symbol") {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a Wire: see defineJob
+      throw this.fail(new TypeError(`job "${this.name}" returned a ${typeof value}, which cannot be sent to the main thread`));
+    }
+    this.#end();
+    return value;
   }
 
-  /** The job's function settled: release the waiter, so nothing of this job is left in the thread. */
-  end(): void {
+  /**
+   * The function failed with `err`: ends the job and returns what to send back: "cancelled" for a
+   * cancellation after STOP, else the error itself, serialized.
+   */
+  fail(err: unknown): Wire {
+    const wire: Wire = this.stopRequested && isCancellation(err) ? CANCELLED : { [WIRE]: "error", error: serialize(err) };
+    this.#end();
+    return wire;
+  }
+
+  /**
+   * The job's function settled: release the waiter, so nothing of this job is left in the thread,
+   * and mark the slot DONE (before the result is posted: the main thread then never terminates
+   * this thread for this job).
+   */
+  #end(): void {
     this.#ended = true;
     if (this.#waiting) Atomics.notify(this.#control, this.#stop);
+    Atomics.store(this.#control, at(this.#slot, STATE), DONE);
   }
 }
 
@@ -155,28 +180,44 @@ class JobContextImpl implements JobContext {
 export function defineJob<I, O>(fn: JobFunction<I, O>): Job<I, O> {
   if (typeof fn !== "function") throw invalidArgument("fn", "a function", fn);
   let memory: Int32Array | undefined;
-  // The handler rejects with plain objects on purpose: piscina clones a rejection, and an Error
-  // loses its fields on the way (internal/wire.ts); the main thread rebuilds the Error.
-  /* eslint-disable @typescript-eslint/only-throw-error */
-  const job = async (payload: JobPayload): Promise<O> => {
+  // Not an async function: a job that returns a plain value is answered without a promise or a
+  // microtask of its own (piscina awaits whatever the handler returns); one that returns a
+  // thenable goes through settleAsync().
+  const job = (payload: JobPayload): O | Promise<O> => {
     memory ??= control();
-    const state = at(payload.s, STATE);
-    Atomics.store(memory, at(payload.s, THREAD), threadId);
-    if (Atomics.compareExchange(memory, state, QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
-    const context = new JobContextImpl(memory, payload.s, payload.n);
+    const slot = payload.s;
+    Atomics.store(memory, at(slot, THREAD), threadId);
+    // The handler rejects with plain objects on purpose: piscina clones a rejection, and an Error
+    // loses its fields on the way (internal/wire.ts); the main thread rebuilds the Error.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
+    if (Atomics.compareExchange(memory, at(slot, STATE), QUEUED, RUNNING) !== QUEUED) throw SKIPPED;
+    const context = new JobContextImpl(memory, slot, payload.n);
+    let result: O | PromiseLike<O>;
+    let thenable: boolean;
     try {
-      const value = await fn(payload.i as I, context);
-      if (typeof value === "function" || typeof value === "symbol") {
-        throw new TypeError(`job "${payload.n}" returned a ${typeof value}, which cannot be sent to the main thread`);
-      }
-      return value;
+      result = fn(payload.i as I, context);
+      thenable = isThenable(result);
     } catch (err) {
-      throw context.wire(err);
-    } finally {
-      context.end();
-      Atomics.store(memory, state, DONE);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- a Wire, as above
+      throw context.fail(err);
     }
+    if (thenable) return settleAsync(result as PromiseLike<O>, context);
+    return context.succeed(result as O);
   };
-  /* eslint-enable @typescript-eslint/only-throw-error */
   return job;
+}
+
+function isThenable<O>(value: O | PromiseLike<O>): value is PromiseLike<O> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+async function settleAsync<O>(result: PromiseLike<O>, context: JobContextImpl): Promise<O> {
+  let value: O;
+  try {
+    value = await result;
+  } catch (err) {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a Wire: see defineJob
+    throw context.fail(err);
+  }
+  return context.succeed(value);
 }
