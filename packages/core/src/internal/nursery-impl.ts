@@ -34,7 +34,7 @@
 //
 // Known limits. A task that ignores its signal cannot be pre-empted: reverse order then waits for
 // it forever unless `childGrace` is finite (run()'s shutdownTimeout bounds the whole shutdown).
-// Nested nurseries join the order only when opened with the task's signal as their `signal`.
+// Nested nurseries join the order only when opened with their task (`nursery(task, body)`) or its signal.
 import { realClock, type Clock, type TimerHandle } from "../clock.js";
 import { channels } from "../diagnostics.js";
 import { CancelledError, NurseryClosedError, fromParent } from "../errors.js";
