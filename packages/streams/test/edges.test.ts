@@ -110,3 +110,29 @@ describe("iterate on a task's signal, left unfinished when the task returns", ()
     expect(closed.sort()).toEqual(["map", "take"]);
   });
 });
+
+describe("iterate over iterate, 10,000 deep", () => {
+  it("regression: the first read and a cancellation from outside settle without RangeError, and the source is closed", async () => {
+    const outer = new AbortController();
+    let closed = 0;
+    let reads = 0;
+    const source: AsyncIterableIterator<number> = {
+      [Symbol.asyncIterator]: () => source,
+      next: () => (reads++ === 0 ? Promise.resolve({ done: false, value: 0 }) : new Promise<never>(() => undefined)),
+      return: () => {
+        closed++;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
+    let chain: AsyncIterator<number> = source;
+    for (let i = 0; i < 10_000; i++) chain = iterate(chain as AsyncIterableIterator<number>, { signal: outer.signal });
+    expect(await chain.next()).toEqual({ done: false, value: 0 });
+    const pending = chain.next();
+    await flush();
+    const reason = new Error("outer");
+    outer.abort(reason);
+    expect(await rejectionOf(pending)).toBe(reason);
+    await flush();
+    expect(closed).toBe(1);
+  }, 60_000);
+});

@@ -24,6 +24,7 @@
 // an async generator (its `return()` queues behind the blocked `next()`, so it cannot end early).
 import { isCancelledBy, reportDetached } from "./abort.js";
 import { IteratorReader } from "./iterator-reader.js";
+import { nested } from "./nesting.js";
 import { isNodeReadable, nodeReader } from "#streams-host/node-readable";
 import { DONE, READER, hasReader, type Outcome, type Reader } from "./reader.js";
 import { invalidArgument as invalid, onCancel, onTaskEnd } from "@nursery/core/adapter";
@@ -132,7 +133,11 @@ export class Iteration<T> implements TaskIterator<T> {
       this.#removeEndListener = onTaskEnd(signal, () => this.#taskEnded());
     }
     this.#current = request;
-    this.#readerOf().read(this.#settle);
+    // Deeper than the allowance (a chain of iterations), the read starts on a microtask: by then
+    // this iteration may have been cancelled or returned, and the request answered.
+    nested(() => {
+      if (this.#current === request) this.#readerOf().read(this.#settle);
+    });
   }
 
   readonly #settle = (outcome: Outcome<T>): void => {
