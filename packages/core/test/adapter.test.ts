@@ -180,3 +180,35 @@ describe("onTaskEnd", () => {
     });
   });
 });
+
+describe("onTaskEnd (issue 16 siblings)", () => {
+  it("regression: a task's signal, bare or as { signal }, stands for the task", async () => {
+    const log: string[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        onTaskEnd(task.signal, () => log.push("signal"));
+        onTaskEnd({ signal: task.signal }, () => log.push("{ signal }"));
+        await Promise.resolve();
+      });
+    });
+    expect(log).toEqual(["signal", "{ signal }"]);
+  });
+
+  it("regression: a throwing callback is a cleanup error of the task, listed by its nursery", async () => {
+    const boom = new Error("release failed");
+    let release!: () => void;
+    const outcome = await nursery(async (n) => {
+      n.spawn(() => new Promise<void>((resolve) => (release = resolve)));
+      n.spawn(async (task) => {
+        onTaskEnd(task, () => {
+          throw boom;
+        });
+        await Promise.resolve();
+      }).then(() => setImmediate(release));
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((outcome as { errors?: unknown[] } | undefined)?.errors).toEqual([boom]);
+  });
+});

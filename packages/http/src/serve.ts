@@ -1,7 +1,7 @@
 // serve(): a Node HTTP(S) server run as a task. The lifecycle is in internal/served-server.ts.
 import { once } from "node:events";
 import type { Server } from "node:http";
-import { nursery, realClock, type TaskContext } from "@nursery/core";
+import { isCancellation, nursery, realClock, type TaskContext } from "@nursery/core";
 import { cancelReasonOf, checkDuration, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, onCancel } from "@nursery/core/adapter";
 import type { ServeOptions } from "./options.js";
 import { ServedServer, type ServeConfig } from "./internal/served-server.js";
@@ -125,7 +125,20 @@ export async function serve(task: TaskContext, server: HttpServer, options?: Ser
       },
       { name: options?.name ?? "http", signal: task.signal, clock },
     );
-  } finally {
+  } catch (err) {
     served.detach();
+    throw withLateHookFailure(served, err);
   }
+  served.detach();
+  const late = served.takeHookFailure();
+  if (late !== undefined) throw late.error;
+}
+
+// An `onShutdown` that threw after the shutdown task had returned (the "destroying" step runs on
+// the budget timer) is still an error of serve(): it replaces a cancellation, and joins a real error.
+function withLateHookFailure(served: ServedServer, err: unknown): unknown {
+  const late = served.takeHookFailure();
+  if (late === undefined) return err;
+  if (isCancellation(err)) return late.error;
+  return new AggregateError([err, late.error], "serve() failed, and onShutdown threw");
 }

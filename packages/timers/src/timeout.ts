@@ -104,10 +104,10 @@ function isParentForm(first: unknown, second: unknown): boolean {
  * `const at = clock.now() + 10_000`, and pass the same `at` to each step.
  *
  * `at` is on the clock's own scale, `clock.now()`: for `realClock` that is `performance.now()`,
- * NOT `Date.now()`. `Infinity` means no deadline; an `at` already past cancels `fn`'s signal as soon
- * as the clock's timers run. Otherwise it is `timeout(at - clock.now(), fn, options)`, and behaves
- * like it on success, deadline (`TimeoutError.timeout` is the remaining time at the call), error
- * and cancellation.
+ * NOT `Date.now()`. `Infinity` means no deadline; an `at` already past cancels `fn`'s signal as
+ * soon as `fn` has started (core's `failAfter(0)`), so its first checkpoint always throws.
+ * Otherwise it is `timeout(at - clock.now(), fn, options)`, and behaves like it on success,
+ * deadline (`TimeoutError.timeout` is the remaining time at the call), error and cancellation.
  *
  * @example
  * ```ts

@@ -11,6 +11,8 @@
 // The reaction is attached a microtask after the first registration: during the synchronous start
 // of a task's function the task does not yet hold the promise that function returns.
 import type { TaskContext } from "../task.js";
+import { signalOwners } from "../internal/task-impl.js";
+import { isAbortSignal } from "../on-cancel.js";
 import { checkFunction } from "./checks.js";
 
 type Callbacks = Set<() => void>;
@@ -20,6 +22,8 @@ const pending = new WeakMap<object, Callbacks>();
 interface TaskLike {
   readonly state: string;
   then(onfulfilled: () => void, onrejected: () => void): unknown;
+  /** Core's own tasks: where a cleanup error of the task goes. */
+  readonly cleanupFailed?: (err: unknown) => void;
 }
 
 function isTaskLike(owner: unknown): owner is TaskLike {
@@ -33,23 +37,39 @@ function isTaskLike(owner: unknown): owner is TaskLike {
 
 const noop = (): void => undefined;
 
-// A throwing callback must not stop the others; it is reported, never swallowed.
-function call(callback: () => void): void {
+// A throwing callback must not stop the others; it is a cleanup error of the task, reported by
+// its nursery (which raises it where nothing can swallow it if it has already closed).
+function call(owner: TaskLike, callback: () => void): void {
   try {
     callback();
   } catch (err) {
+    if (typeof owner.cleanupFailed === "function") {
+      owner.cleanupFailed(err);
+      return;
+    }
     queueMicrotask(() => {
       throw err;
     });
   }
 }
 
+// What an adapter is given is often only `{ signal: task.signal }`: a task's signal stands for the
+// task (core knows which task handed it out), so the resource still ends with its task.
+function ownerOf(owner: unknown): unknown {
+  if (isAbortSignal(owner)) return signalOwners.get(owner);
+  if (isTaskLike(owner)) return owner;
+  const signal = (owner as { signal?: unknown } | null)?.signal;
+  return isAbortSignal(signal) ? signalOwners.get(signal) : undefined;
+}
+
 /**
  * Calls `callback` once when `owner`, a task, has ended (its function returned, threw or was
  * cancelled), and returns a function that removes it; call the remover when the resource is given
- * back earlier. If the task has already ended, `callback` runs at once. An owner that is not a task
- * (a nursery, a bare `{ signal }`) has no end but its signal's abort (see `onCancel`): `callback`
- * is never called.
+ * back earlier. If the task has already ended, `callback` runs at once. `owner` may also be a
+ * task's own `signal`, or `{ signal: task.signal }` (what an operation called with a task's signal
+ * holds): it stands for that task. Any other owner (a nursery, a `{ signal }` of some other
+ * controller, any other signal) has no end but its signal's abort (see `onCancel`): `callback` is
+ * never called.
  *
  * For adapters: release with it whatever a task was handed and must not keep after it ends.
  *
@@ -59,8 +79,12 @@ function call(callback: () => void): void {
  * connection.once("close", remove);
  * ```
  */
-export function onTaskEnd(owner: TaskContext | { readonly signal: AbortSignal }, callback: () => void): () => void {
+export function onTaskEnd(
+  source: TaskContext | { readonly signal: AbortSignal } | AbortSignal,
+  callback: () => void,
+): () => void {
   checkFunction("callback", callback);
+  const owner = ownerOf(source);
   if (!isTaskLike(owner)) return noop;
   if (owner.state !== "running") {
     callback();
@@ -72,7 +96,7 @@ export function onTaskEnd(owner: TaskContext | { readonly signal: AbortSignal },
     pending.set(owner, set);
     const ended = (): void => {
       pending.delete(owner);
-      for (const cb of set) call(cb);
+      for (const cb of set) call(owner, cb);
       set.clear();
     };
     queueMicrotask(() => void owner.then(ended, ended));

@@ -137,6 +137,7 @@ export class ServedServer {
   #whenClosing: (() => void) | undefined = undefined;
   #closed = false;
   #failure: { error: unknown } | undefined = undefined;
+  #hookFailure: { error: unknown } | undefined = undefined;
   #wake: (() => void) | undefined = undefined;
 
   constructor(server: Server, config: ServeConfig, clock: Clock) {
@@ -372,11 +373,29 @@ export class ServedServer {
     if (this.#inFlight.size > 0) this.#enter(CANCELLING, "cancelling");
     this.#requests?.cancel(GRACE_ENDED);
     if (this.#failure !== undefined) throw this.#failure.error;
+    const hookFailure = this.takeHookFailure();
+    if (hookFailure !== undefined) throw hookFailure.error;
   }
 
+  // A throwing onShutdown must not skip the steps after it (the listener would stay open, the
+  // sockets undestroyed) nor escape from a timer as an uncaught exception: the first error is kept
+  // and ends serve() once the shutdown is over (see takeHookFailure).
   #enter(phase: number, name: ShutdownPhase): void {
     this.#phase = phase;
-    this.#config.onShutdown?.(name, this.#inFlight.size);
+    const hook = this.#config.onShutdown;
+    if (hook === undefined) return;
+    try {
+      hook(name, this.#inFlight.size);
+    } catch (error) {
+      this.#hookFailure ??= { error };
+    }
+  }
+
+  /** The first error an `onShutdown` call threw, once; `undefined` if none (or already taken). */
+  takeHookFailure(): { error: unknown } | undefined {
+    const failure = this.#hookFailure;
+    this.#hookFailure = undefined;
+    return failure;
   }
 
   #delay(ms: number): Promise<void> {

@@ -24,7 +24,8 @@ const open = new Set<Served>();
 afterEach(async () => {
   for (const served of open) {
     served.shutdown();
-    await served.done;
+    // Cleanup only: a test that expects serve() to fail asserts on `done` itself.
+    await served.done.then(undefined, () => undefined);
   }
   open.clear();
 });

@@ -7,10 +7,14 @@ import { isCancellation } from "@nursery/core";
  * True when `err` is what a cancellation through `signal` looks like: the reason itself, or a
  * cancellation-shaped error (Node `AbortError` wrapping it, DOMException `AbortError`,
  * `CancelledError`) raised after the signal aborted.
+ *
+ * Never by `cause`: `new Error("flush failed", { cause: signal.reason })` is a real error that
+ * happened during the cancellation, and reading it as the cancellation would lose it. Node's own
+ * wrapper (`AbortError`, code `ABORT_ERR`) is cancellation-shaped, so it needs no `cause` test.
  */
 export function isCancelledBy(err: unknown, signal: AbortSignal | undefined): boolean {
   if (signal === undefined || !signal.aborted) return false;
-  return err === signal.reason || isCancellation(err) || (err as { cause?: unknown } | null)?.cause === signal.reason;
+  return err === signal.reason || isCancellation(err);
 }
 
 /**

@@ -7,6 +7,10 @@
 // Invariants (each has a test in test/iterate.test.ts):
 //   - at most one abort listener per iteration: added by the first `next()`, removed when the
 //     iteration finishes (end, error, cancellation or `return()`);
+//   - an iteration on a task's signal ends with the task: if the task returns or throws with the
+//     loop unfinished, the iteration ends as by `return()` (core's `onTaskEnd`), so neither the
+//     listener nor the source outlives the task; a real error from that close has no caller left
+//     and is raised as an unhandled rejection;
 //   - the source is closed at most once, and only by an early end (cancellation or `return()`); a
 //     source that ends or fails by itself is not closed again (the iterator protocol's rule);
 //   - a cancelled read consumes nothing the consumer cannot get: see readers in internal/;
@@ -20,9 +24,10 @@
 // an async generator (its `return()` queues behind the blocked `next()`, so it cannot end early).
 import { isCancelledBy, reportDetached } from "./abort.js";
 import { IteratorReader } from "./iterator-reader.js";
+import { nested } from "./nesting.js";
 import { isNodeReadable, nodeReader } from "#streams-host/node-readable";
 import { DONE, READER, hasReader, type Outcome, type Reader } from "./reader.js";
-import { invalidArgument as invalid, onCancel } from "@nursery/core/adapter";
+import { invalidArgument as invalid, onCancel, onTaskEnd } from "@nursery/core/adapter";
 import { WebReader, isWebReadable } from "./web-reader.js";
 import type { TaskIterator } from "../iterate.js";
 
@@ -68,6 +73,7 @@ export class Iteration<T> implements TaskIterator<T> {
   #current: Deferred<T> | undefined;
   readonly #queue: Deferred<T>[] = [];
   #removeListener: (() => void) | undefined;
+  #removeEndListener: (() => void) | undefined;
   // The source's close, when the iteration may wait for it; rejects only with a real error, which
   // is reported once, to the first next()/return() that asks.
   #closing: Promise<void> | undefined;
@@ -124,9 +130,14 @@ export class Iteration<T> implements TaskIterator<T> {
     }
     if (signal !== undefined && this.#removeListener === undefined) {
       this.#removeListener = onCancel(signal, () => this.#cancel());
+      this.#removeEndListener = onTaskEnd(signal, () => this.#taskEnded());
     }
     this.#current = request;
-    this.#readerOf().read(this.#settle);
+    // Deeper than the allowance (a chain of iterations), the read starts on a microtask: by then
+    // this iteration may have been cancelled or returned, and the request answered.
+    nested(() => {
+      if (this.#current === request) this.#readerOf().read(this.#settle);
+    });
   }
 
   readonly #settle = (outcome: Outcome<T>): void => {
@@ -170,10 +181,28 @@ export class Iteration<T> implements TaskIterator<T> {
     }
   }
 
+  // The task that owns the signal ended with the loop unfinished: end as `return()` does, and
+  // raise a real error from the close, since no next() will come to receive it.
+  #taskEnded(): void {
+    this.#removeEndListener = undefined;
+    if (this.#finished) return;
+    this.#end();
+    const late = this.#withdraw();
+    for (const pending of this.#takeWaiting()) pending.resolve(DONE);
+    this.#shutDown(undefined, late);
+    this.#closing?.catch((err: unknown) => {
+      if (this.#closeErrorReported) return;
+      this.#closeErrorReported = true;
+      reportDetached(err);
+    });
+  }
+
   #end(): void {
     this.#finished = true;
     this.#removeListener?.();
     this.#removeListener = undefined;
+    this.#removeEndListener?.();
+    this.#removeEndListener = undefined;
   }
 
   #withdraw(): Promise<Outcome<T>> | undefined {

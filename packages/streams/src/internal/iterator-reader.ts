@@ -5,6 +5,7 @@
 // source is kept open. The next reader of that same iterator (an async generator is its own
 // iterator, so `iterate(gen)` again finds it) receives the parked result before calling `next()`
 // again, so no chunk is skipped. See docs/design/decisions/streams-late-chunks.md.
+import { nestedAsync } from "./nesting.js";
 import { attempt, PendingRead, type Outcome, type Reader } from "./reader.js";
 
 const parked = new WeakMap<object, Promise<Outcome<unknown>>>();
@@ -73,7 +74,9 @@ export class IteratorReader<T> implements Reader<T> {
       return attempt(() => own.return?.()).then(() => undefined);
     }
     const iterator = this.#iterator;
-    return attempt(() => iterator?.return?.()).then(() => undefined);
+    // The source may be another iteration, itself closing its own source: deep chains go through
+    // `nestedAsync` so that closing 10,000 levels does not overflow the stack.
+    return nestedAsync(() => attempt(() => iterator?.return?.()).then(() => undefined));
   }
 
   release(late: Promise<Outcome<T>> | undefined): void {
