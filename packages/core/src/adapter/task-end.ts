@@ -11,8 +11,8 @@
 // The reaction is attached a microtask after the first registration: during the synchronous start
 // of a task's function the task does not yet hold the promise that function returns.
 import type { TaskContext } from "../task.js";
-import { signalOwners } from "../internal/task-impl.js";
-import { isAbortSignal } from "../on-cancel.js";
+import { signalOwners } from "../internal/signal-owner.js";
+import { isAbortSignal } from "../is-abort-signal.js";
 import { checkFunction } from "./checks.js";
 
 type Callbacks = Set<() => void>;
