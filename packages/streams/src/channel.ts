@@ -17,7 +17,7 @@ import { cancelReasonOf, checkCount, checkOptionalSignal, checkOptions, isAbortS
 /** A task, a scope context, an AbortSignal or anything whose `signal` is one. */
 function isCancellable(value: unknown): value is Cancellable {
   if (isAbortSignal(value)) return true;
-  return typeof value === "object" && value !== null && "signal" in value && isAbortSignal((value as { signal: unknown }).signal);
+  return typeof value === "object" && value !== null && "signal" in value && isAbortSignal(value.signal);
 }
 
 /** The old options argument, checked: its signal, if any. */

@@ -252,9 +252,10 @@ function threadFailure(err: unknown, job: Job, neverStarted: boolean, file: stri
   if (message === "Terminating worker thread") {
     return new WorkerError("ERR_WORKER_EXIT", `the worker thread running job "${job.name}" was terminated before the job finished`, { job: job.name, cause: err });
   }
-  // Node sends some uncaught errors across as `{}` (a DataCloneError from posting the result does).
+  // Node sends some uncaught errors across without their message: a DataCloneError from posting
+  // the result arrives as `{}` on Node 20 and as an `Error` with an empty message on Node 22+.
   const what =
-    nameOf(err) === undefined && message === "[object Object]"
+    (nameOf(err) === undefined && message === "[object Object]") || message === ""
       ? "with an error that could not be sent to the main thread (a result structured clone cannot copy, such as a function or an object holding one, ends a thread this way)"
       : message;
   return new WorkerError("ERR_WORKER_CRASHED", `the worker thread running job "${job.name}" crashed: ${what}`, { job: job.name, cause: err });
