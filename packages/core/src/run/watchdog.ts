@@ -18,8 +18,11 @@ const STALL_MS = 40;
 const REPORT_MS = 1000;
 const HOOK = "@nursery/core.run.watchdog";
 // The longest stop() waits for the Worker to disconnect its inspector session (it polls every
-// POLL_MS): past it, the exit goes ahead, with Node's "Waiting for the debugger" line.
-const STOP_WAIT_MS = 100;
+// POLL_MS, so it answers in a few ms on an idle machine): past it, the exit goes ahead, with Node's
+// "Waiting for the debugger" line. Generous because exiting while the session is still connected
+// can abort the process (SIGABRT instead of 143, seen once on Node 22 on a loaded machine when
+// this was 100 ms): the wait ends as soon as the Worker answers, so only a starved Worker costs it.
+const STOP_WAIT_MS = 1000;
 // Slots of the shared state: the main thread's heartbeat; its request to stop; the Worker's answer.
 // `phase`: 0 while the Worker boots, 1 once it connects (it sets it), 2 when stopped before that.
 const SLOTS = { beat: 0, phase: 1, stop: 2, stopped: 3 };
