@@ -11,7 +11,7 @@
 // (`within()`), and waits for the operating system are for a condition (`waitUntil`), not a delay.
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { readFileSync } from "node:fs";
-import { CancelledError, NurseryClosedError, nursery, type Clock, type TaskContext } from "@nursery/core";
+import { CancelledError, NurseryClosedError, nursery, type Clock, type Nursery, type TaskContext } from "@nursery/core";
 import { VirtualClock, expectInvalidArgument, NOT_DURATIONS, thrown, settledWithin as within, settledBy, type Settled } from "@nursery/core/testing";
 import { exec, ProcessError, spawnProcess, type Subprocess } from "@nursery/process";
 import { cleanup, isAlive, listeners, waitUntil } from "./helpers.js";
@@ -371,7 +371,7 @@ describe("process: already aborted, cancelled or closed", () => {
 
   it("a nursery that already finished, or a task of one: rejects with NurseryClosedError and spawns nothing", async () => {
     const spawn = spySpawn();
-    let closed!: Parameters<Parameters<typeof nursery>[0]>[0];
+    let closed!: Nursery;
     let ended!: TaskContext;
     await nursery((n) => {
       closed = n;
