@@ -12,7 +12,7 @@
 // With NURSERY_RESULTS=<dir>, jest's and the conformance suite's JSON results are written there for
 // .ci/totals.mjs. Exit status: 0 only if every run passed.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { install, root, runtimes, unsupported } from "./runtimes.mjs";
@@ -47,7 +47,9 @@ for (const name of nodes) {
   console.log(`\nmatrix: jest on ${label}`);
   // The Node under test first on PATH too, so anything a test starts by name is that Node.
   const env = { ...process.env, PATH: `${dirname(bin)}${delimiter}${process.env.PATH ?? ""}` };
-  const jest = await exec(bin, [join(root, "node_modules", "jest", "bin", "jest.js"), "--json", `--outputFile=${join(results, `jest-${name}.json`)}`], env);
+  const jestFile = join(results, `jest-${name}.json`);
+  let jest = await exec(bin, [join(root, "node_modules", "jest", "bin", "jest.js"), "--json", `--outputFile=${jestFile}`], env);
+  if (jest !== 0) jest = await retryFailedFiles(bin, env, jestFile, label);
   const jestDone = Date.now();
   console.log(`\nmatrix: conformance on ${label}`);
   const conformance = await exec(bin, [join(root, "conformance", "run.mjs"), "--runtimes", "node", "--results", join(results, `conformance-${name}.json`)], env);
@@ -62,6 +64,35 @@ for (const name of nodes) {
 console.log("");
 for (const line of timings) console.log(`matrix: ${line}`);
 process.exitCode = failed ? 1 : 0;
+
+// A failing test file is run once more, alone, and its second result replaces the first in the
+// JSON that totals.mjs reads; the retry is printed and recorded in flaky-<name>.txt, which the
+// totals table lists. Why: on Node 22 under load, a process that exits while worker threads are
+// tearing down was seen to die by a signal once in a few hundred runs (a run() fixture, a
+// workers example), an open bug tracked in the closing notes; a retry keeps one such crash from
+// hiding every other result, and the line says it happened.
+async function retryFailedFiles(bin, env, jestFile, label) {
+  let first;
+  try {
+    first = JSON.parse(readFileSync(jestFile, "utf8"));
+  } catch {
+    return 1;
+  }
+  const failedFiles = first.testResults.filter((r) => r.status === "failed").map((r) => r.name);
+  if (failedFiles.length === 0 || failedFiles.length > 3) return 1;
+  console.log(`\nmatrix: retrying on ${label}: ${failedFiles.join(", ")}`);
+  const retryFile = `${jestFile}.retry`;
+  const code = await exec(bin, [join(root, "node_modules", "jest", "bin", "jest.js"), "--json", `--outputFile=${retryFile}`, "--runTestsByPath", ...failedFiles], env);
+  if (code !== 0) return code;
+  const retry = JSON.parse(readFileSync(retryFile, "utf8"));
+  const byName = new Map(retry.testResults.map((r) => [r.name, r]));
+  first.testResults = first.testResults.map((r) => byName.get(r.name) ?? r);
+  writeFileSync(jestFile, JSON.stringify(first));
+  rmSync(retryFile, { force: true });
+  writeFileSync(jestFile.replace(/jest-(.+)\.json$/, "flaky-$1.txt"), `${label}: failed once, passed on retry: ${failedFiles.join(", ")}\n`);
+  console.log(`matrix: FLAKY on ${label}: failed once, passed on retry: ${failedFiles.join(", ")}`);
+  return 0;
+}
 
 function s(ms) {
   return `${(ms / 1000).toFixed(1)} s`;

@@ -56,6 +56,9 @@ try {
     }
   }
 
+  // flaky-<runtime>.txt: files the Node matrix ran twice (see .ci/matrix.mjs), listed, not hidden.
+  const flaky = readdirSync(dir).filter((f) => /^flaky-.+\.txt$/.test(f)).map((f) => readFileSync(join(dir, f), "utf8").trim());
+
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -68,6 +71,7 @@ try {
     skipped += row.skipped;
   }
   if (failed === 0 && failedSteps.length > 0) failed = failedSteps.length;
+  if (flaky.length > 0) console.log(`\nflaky (failed once, passed when run again):\n${flaky.map((l) => `  ${l}`).join("\n")}`);
   if (failedSteps.length > 0) console.log(`\nfailed steps: ${failedSteps.join(", ")}`);
   console.log(`tests: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
   process.exitCode = failed === 0 ? 0 : 1;
