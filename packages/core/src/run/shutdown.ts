@@ -239,7 +239,10 @@ export class Shutdown implements Claim {
     if (exit && (force || code !== 0)) this.#exit(code);
     closeLocator();
     this.active = false;
-    if (!exit) unclaimProcess(this);
+    if (!exit) {
+      this.#watchdog?.release();
+      unclaimProcess(this);
+    }
     // Success: let the event loop drain, as a program without run() would.
     if (exit) process.exitCode = 0;
     this.#resolve(code);

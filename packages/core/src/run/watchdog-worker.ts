@@ -26,44 +26,54 @@ interface WatchdogData {
 
 const { state, slots, hook, pollMs, stallMs, reportMs } = workerData as WatchdogData;
 const PHASE_CONNECTED = 1;
-if (Atomics.compareExchange(state, slots.phase, 0, PHASE_CONNECTED) !== 0) {
-  // Stopped before it started: exit without ever connecting.
-  process.exit(0);
+// Once stopped, the thread parks instead of ending: a thread still tearing itself down when the
+// main thread calls process.exit() can abort the process (SIGABRT seen on Node 20 and 22 under
+// load), while an idle thread is terminated cleanly by the exit. The Worker is unref'd, so a parked
+// thread never keeps the process alive.
+function park(): void {
+  setInterval(() => undefined, 2 ** 30);
 }
-const session = new Session();
-session.connectToMainThread();
-let last = Atomics.load(state, slots.beat);
-let since = Date.now();
-let stage: "running" | "stalled" | "reported" = "running";
+const stoppedEarly = Atomics.compareExchange(state, slots.phase, 0, PHASE_CONNECTED) !== 0;
+if (stoppedEarly) park();
+else watch();
 
-function call(what: "stall" | "report"): void {
-  session.post("Runtime.evaluate", { expression: `globalThis[Symbol.for(${JSON.stringify(hook)})]?.(${JSON.stringify(what)})` });
+function watch(): void {
+  const session = new Session();
+  session.connectToMainThread();
+  let last = Atomics.load(state, slots.beat);
+  let since = Date.now();
+  let stage: "running" | "stalled" | "reported" = "running";
+
+  function call(what: "stall" | "report"): void {
+    session.post("Runtime.evaluate", { expression: `globalThis[Symbol.for(${JSON.stringify(hook)})]?.(${JSON.stringify(what)})` });
+  }
+
+  const timer = setInterval(() => {
+    if (Atomics.load(state, slots.stop) !== 0) {
+      clearInterval(timer);
+      session.disconnect();
+      Atomics.store(state, slots.stopped, 1);
+      Atomics.notify(state, slots.stopped);
+      park();
+      return;
+    }
+    const now = Atomics.load(state, slots.beat);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+      stage = "running";
+      return;
+    }
+    const stalled = Date.now() - since;
+    if (stage === "running" && stalled >= stallMs) {
+      stage = "stalled";
+      call("stall");
+    } else if (stage === "stalled" && stalled >= reportMs) {
+      stage = "reported";
+      call("report");
+    }
+  }, pollMs);
+
+  // Watching: the main thread may now let cleanup run.
+  parentPort?.postMessage("ready");
 }
-
-const timer = setInterval(() => {
-  if (Atomics.load(state, slots.stop) !== 0) {
-    clearInterval(timer);
-    session.disconnect();
-    Atomics.store(state, slots.stopped, 1);
-    Atomics.notify(state, slots.stopped);
-    return;
-  }
-  const now = Atomics.load(state, slots.beat);
-  if (now !== last) {
-    last = now;
-    since = Date.now();
-    stage = "running";
-    return;
-  }
-  const stalled = Date.now() - since;
-  if (stage === "running" && stalled >= stallMs) {
-    stage = "stalled";
-    call("stall");
-  } else if (stage === "stalled" && stalled >= reportMs) {
-    stage = "reported";
-    call("report");
-  }
-}, pollMs);
-
-// Watching: the main thread may now let cleanup run.
-parentPort?.postMessage("ready");

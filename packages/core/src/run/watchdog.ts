@@ -53,6 +53,7 @@ export class Watchdog {
   #heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
   #stalled = false;
   #stopped = false;
+  #worker: Worker | undefined = undefined;
 
   constructor(hooks: WatchdogHooks) {
     this.#hooks = hooks;
@@ -70,6 +71,7 @@ export class Watchdog {
         workerData: { state, slots: SLOTS, hook: HOOK, pollMs: POLL_MS, stallMs: STALL_MS, reportMs: REPORT_MS },
       });
       worker.unref();
+      this.#worker = worker;
       worker.once("message", () => this.#hooks.onReady());
       worker.on("error", () => {
         if (this.#stopped) return;
@@ -82,6 +84,17 @@ export class Watchdog {
       this.stop();
       return false;
     }
+  }
+
+  /**
+   * Ends the stopped Worker's thread, for a run() that does not exit the process (`exit: false`).
+   * A run() that exits leaves it parked instead: the exit terminates an idle thread cleanly, while
+   * one still ending on its own when the process exits can abort it (watchdog-worker.ts).
+   */
+  release(): void {
+    this.stop();
+    void this.#worker?.terminate();
+    this.#worker = undefined;
   }
 
   /** Stops the Worker and waits (at most STOP_WAIT_MS) until it disconnected from this thread. */
