@@ -1,6 +1,6 @@
 // Lifecycle events on node:diagnostics_channel, for tracing and metrics tools. Publishing is
 // guarded by `hasSubscribers`: with nobody subscribed, no event object is allocated and the cost
-// is one property read per spawn, cancellation and settlement. Where the runtime has no
+// is one property read per spawn, cancellation and settlement, and per nursery opened and closed. Where the runtime has no
 // diagnostics_channel (browsers, workerd), the channels are in-process ones with the same contract
 // (internal/host/diagnostics-channel.neutral.ts), chosen by package.json `imports` conditions.
 import { channel } from "#core-host/diagnostics-channel";
@@ -33,9 +33,23 @@ export interface SettleEvent {
 }
 
 /**
- * The part of a `node:diagnostics_channel` `Channel` that {@link channels} has on every runtime:
- * on Node, Bun and Deno it is the runtime's own channel; in browsers and workerd an in-process one.
+ * Published on `nursery:open` when a nursery is created, at the end of its constructor, in the
+ * frame of the code opening it (before its body runs and before its first spawn).
  */
+export interface OpenEvent {
+  readonly nursery: Nursery;
+}
+
+/**
+ * Published on `nursery:close` once a nursery has settled: after its body and every child, with
+ * what it resolves (`ok`) or rejects with (`outcome`).
+ */
+export interface CloseEvent {
+  readonly nursery: Nursery;
+  readonly ok: boolean;
+  readonly outcome: unknown;
+}
+
 /**
  * The part of a `node:diagnostics_channel` Channel that every runtime has: on Node, Bun and Deno
  * the objects in {@link channels} are Node's own channels; elsewhere, in-process ones with the same
@@ -52,7 +66,8 @@ export interface DiagnosticsChannel {
 
 /**
  * The channels, by name: `nursery:spawn` ({@link SpawnEvent}), `nursery:cancel`
- * ({@link CancelEvent}), `nursery:settle` ({@link SettleEvent}). Subscribe with
+ * ({@link CancelEvent}), `nursery:settle` ({@link SettleEvent}), `nursery:open`
+ * ({@link OpenEvent}), `nursery:close` ({@link CloseEvent}). Subscribe with
  * `diagnostics_channel.subscribe(name, fn)` (Node, Bun, Deno) or through these objects (every
  * runtime).
  *
@@ -66,8 +81,12 @@ export const channels: {
   readonly spawn: DiagnosticsChannel;
   readonly cancel: DiagnosticsChannel;
   readonly settle: DiagnosticsChannel;
+  readonly open: DiagnosticsChannel;
+  readonly close: DiagnosticsChannel;
 } = {
   spawn: channel("nursery:spawn"),
   cancel: channel("nursery:cancel"),
   settle: channel("nursery:settle"),
+  open: channel("nursery:open"),
+  close: channel("nursery:close"),
 } as const;

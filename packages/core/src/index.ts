@@ -22,7 +22,7 @@ export { onProcessExit, type ExitHook } from "./exit-hooks.js";
 export { dumpTree, type TreeOptions } from "./tree.js";
 export { onCancel, cancelReasonOf, type Cancellable } from "./on-cancel.js";
 export { isAbortSignal } from "./is-abort-signal.js";
-export { channels, type DiagnosticsChannel, type SpawnEvent, type CancelEvent, type SettleEvent } from "./diagnostics.js";
+export { channels, type DiagnosticsChannel, type SpawnEvent, type CancelEvent, type SettleEvent, type OpenEvent, type CloseEvent } from "./diagnostics.js";
 export { enableLeakWarnings, type LeakWarningOptions } from "#core-host/leak-warnings";
 export { currentTask, enableCurrentTask } from "./current-task.js";
 export { invalidArgument, describeValue } from "./invalid-argument.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { channels, nursery, type CancelEvent, type SettleEvent, type SpawnEvent } from "@nursery/core";
+import { NurseryError, channels, nursery, openNursery, type CancelEvent, type CloseEvent, type OpenEvent, type SettleEvent, type SpawnEvent } from "@nursery/core";
 
 const subscriptions: Array<[string, (message: unknown) => void]> = [];
 function on(name: string, fn: (message: unknown) => void): void {
@@ -47,6 +47,8 @@ describe("diagnostics channels", () => {
       jest.spyOn(channels.spawn, "publish"),
       jest.spyOn(channels.cancel, "publish"),
       jest.spyOn(channels.settle, "publish"),
+      jest.spyOn(channels.open, "publish"),
+      jest.spyOn(channels.close, "publish"),
     ];
     await nursery(async (n) => {
       for (let i = 0; i < 100; i++) n.spawn(async () => i);
@@ -70,5 +72,62 @@ describe("diagnostics channels", () => {
     ).rejects.toThrow("boom");
     expect(settled).toHaveLength(1);
     expect(settled[0]).toMatchObject({ state: "rejected", outcome: boom });
+  });
+
+  it("publishes a nursery's open before its body and first spawn, and its close after every child settled", async () => {
+    const log: string[] = [];
+    on("nursery:open", (m) => log.push(`open ${(m as OpenEvent).nursery.name}`));
+    on("nursery:spawn", (m) => log.push(`spawn ${(m as SpawnEvent).task.name}`));
+    on("nursery:settle", (m) => log.push(`settle ${(m as SettleEvent).task.name}`));
+    on("nursery:close", (m) => {
+      const e = m as CloseEvent;
+      log.push(`close ${e.nursery.name} ${e.ok} ${String(e.outcome)}`);
+    });
+    const value = await nursery(
+      async (n) => {
+        log.push("body");
+        n.spawn(
+          (t) =>
+            nursery(
+              (inner) => {
+                inner.spawn(async () => undefined, { name: "leaf" });
+              },
+              { name: "inner", signal: t.signal },
+            ),
+          { name: "outer" },
+        );
+        return "value";
+      },
+      { name: "root" },
+    );
+    expect(value).toBe("value");
+    expect(log).toEqual([
+      "open root",
+      "body",
+      "spawn outer",
+      "open inner",
+      "spawn leaf",
+      "settle leaf",
+      "close inner true undefined",
+      "settle outer",
+      "close root true value",
+    ]);
+  });
+
+  it("publishes close once, with the error a nursery rejects with, also for an openNursery() disposed", async () => {
+    const closed: CloseEvent[] = [];
+    on("nursery:close", (m) => closed.push(m as CloseEvent));
+    const boom = new Error("boom");
+    const err = await nursery(async () => {
+      throw boom;
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NurseryError);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ ok: false, outcome: err });
+    const n = openNursery({ name: "manual" });
+    n.spawn(async () => undefined);
+    await n[Symbol.asyncDispose]();
+    await n[Symbol.asyncDispose]();
+    expect(closed.map((e) => [e.nursery.name, e.ok])).toEqual([["nursery", false], ["manual", true]]);
   });
 });

@@ -135,6 +135,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     if (parent !== undefined) {
       this.#parentLink = linkParent(this, parent, (reason) => this.#beginCancel(fromParent(reason, this.name), "outside"));
     }
+    if (channels.open.hasSubscribers) channels.open.publish({ nursery: this });
   }
 
   #deadlineReason(): CancelledError {
@@ -333,17 +334,17 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     const outside = this.#outside;
     if (outside !== undefined) outside.removeEventListener("abort", this.#onOutsideAbort as () => void);
     this.#outside = undefined;
-    this.#completion.settle(
-      decideOutcome({
-        name: this.name,
-        timeout: this.#timeout,
-        cancelledBy: this.#cancelledBy,
-        reason: this.cancelReason,
-        errors: this.#errors.errors,
-        outside: outside ?? (linked === undefined ? undefined : { aborted: true, reason: linked }),
-        value: this.#bodyValue,
-      }),
-    );
+    const outcome = decideOutcome({
+      name: this.name,
+      timeout: this.#timeout,
+      cancelledBy: this.#cancelledBy,
+      reason: this.cancelReason,
+      errors: this.#errors.errors,
+      outside: outside ?? (linked === undefined ? undefined : { aborted: true, reason: linked }),
+      value: this.#bodyValue,
+    });
+    this.#completion.settle(outcome);
+    if (channels.close.hasSubscribers) channels.close.publish({ nursery: this, ok: outcome.ok, outcome: outcome.value });
   }
 
   #clearTimeout(): void {
