@@ -130,4 +130,20 @@ describe("diagnostics channels", () => {
     await n[Symbol.asyncDispose]();
     expect(closed.map((e) => [e.nursery.name, e.ok])).toEqual([["nursery", false], ["manual", true]]);
   });
+
+  it("regression: a failing child's settle is published before the cancellation it starts and its nursery's close", async () => {
+    const log: string[] = [];
+    on("nursery:settle", (m) => log.push(`settle ${(m as SettleEvent).task.name}`));
+    on("nursery:cancel", (m) => log.push(`cancel ${(m as CancelEvent).task?.name ?? "nursery"}`));
+    on("nursery:close", (m) => log.push(`close ${(m as CloseEvent).nursery.name}`));
+    await expect(
+      nursery((n) => {
+        n.spawn(async () => {
+          await null;
+          throw new Error("boom");
+        }, { name: "last" });
+      }, { name: "root" }),
+    ).rejects.toThrow("boom");
+    expect(log).toEqual(["settle last", "cancel nursery", "close root"]);
+  });
 });

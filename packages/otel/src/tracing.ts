@@ -9,15 +9,20 @@
 // Invariants.
 // - openSpans and openNurseries (internal/registry.ts) hold exactly the spans not yet ended; one
 //   Tracing is open at a time and they are its.
-// - A nursery's record counts its traced running children (`live`); its span ends when the count
-//   returns to 0, right after its last child's span ended, so the nursery encloses its children.
+// - A nursery's span runs from `nursery:open` (in the opener's frame: its parent is the opener's
+//   context, the enclosing task's span) to `nursery:close`, which core publishes after the settle
+//   of every child: it encloses its children, across idle moments too.
+// - An error is recorded once (status ERROR, one exception event), on the span of the task that
+//   threw it; a nursery body's error on the span of the task that opened the nursery (the body ran
+//   there), or on the nursery's own span when no traced task did.
 //
-// Nurseries. When core publishes `nursery:open` ({ nursery }, from the code opening it) and
-// `nursery:close` ({ nursery, ok, outcome }, once it settled), a nursery's span runs from one to
-// the other and a body's error is recorded on it. Without them (core today), a nursery's span
-// starts at its first spawn and ends when its last running child settles; a nursery that spawns
-// again after it fell idle gets a second span with the same name, and a body's error is recorded
-// on the enclosing task's span, where the body ran.
+// Nurseries opened before openTracing() are first seen at their first spawn here: their span
+// starts then and ends when their last traced running child settles (`live`); one that spawns
+// again after falling idle gets a second span with the same name.
+//
+// Sampled out. A nursery whose span records nothing and is not sampled is "dark": its tasks get
+// no span (a spawn costs one Map lookup), and the context inside them is the nursery's, so the
+// nurseries they open are sampled out too.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import {
   SpanKind,
@@ -30,10 +35,13 @@ import {
 } from "@opentelemetry/api";
 import {
   channels,
+  currentTask,
   invalidArgument,
   isCancellation,
   type CancelEvent,
+  type CloseEvent,
   type Nursery,
+  type OpenEvent,
   type SettleEvent,
   type SpawnEvent,
   type Task,
@@ -103,17 +111,6 @@ export function openTracing(options?: TracingOptions): Tracing {
   return new TaskTracing(tracer ?? trace.getTracer("@nursery/otel"));
 }
 
-/** Channels core may publish on (see the header); nothing is published on them otherwise. */
-const OPEN_CHANNEL = "nursery:open";
-const CLOSE_CHANNEL = "nursery:close";
-
-/** What `nursery:close` carries: the nursery and how it settled. */
-interface CloseEvent {
-  readonly nursery: Nursery;
-  readonly ok: boolean;
-  readonly outcome: unknown;
-}
-
 /** The Tracing that is open, if any: the registry's maps are its. */
 let current: TaskTracing | undefined;
 
@@ -129,8 +126,8 @@ class TaskTracing implements Tracing {
     this.endTask(task, nursery, state, outcome);
   };
   readonly #onOpen = (message: unknown): void => {
-    const nursery = (message as { nursery: Nursery }).nursery;
-    if (!openNurseries.has(nursery)) this.#openNursery(nursery).exact = true;
+    const nursery = (message as OpenEvent).nursery;
+    if (!openNurseries.has(nursery)) this.#openNursery(nursery, true);
   };
   readonly #onClose = (message: unknown): void => this.#nurseryClosed(message as CloseEvent);
 
@@ -141,20 +138,21 @@ class TaskTracing implements Tracing {
     subscribe(channels.spawn.name, this.#onSpawn);
     subscribe(channels.cancel.name, this.#onCancel);
     subscribe(channels.settle.name, this.#onSettle);
-    subscribe(OPEN_CHANNEL, this.#onOpen);
-    subscribe(CLOSE_CHANNEL, this.#onClose);
+    subscribe(channels.open.name, this.#onOpen);
+    subscribe(channels.close.name, this.#onClose);
   }
 
-  #openNursery(nursery: Nursery): NurseryRecord {
+  #openNursery(nursery: Nursery, exact: boolean): NurseryRecord {
     // Called from code outside the nursery (the one opening it, its body, the enclosing task).
     const parent = otelContext.active();
+    const opener = exact ? currentTask() : undefined;
     const span = this.#tracer.startSpan(
       nursery.name,
       { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "nursery", [ATTR_NURSERY]: nursery.name } },
       parent,
     );
     const taskOptions = { kind: SpanKind.INTERNAL, attributes: { [ATTR_KIND]: "task", [ATTR_NURSERY]: nursery.name } };
-    const owner = new NurseryRecord(span, parent, taskOptions);
+    const owner = new NurseryRecord(span, parent, taskOptions, exact, opener);
     openNurseries.set(nursery, owner);
     openSpans.set(nursery, span);
     return owner;
@@ -162,8 +160,14 @@ class TaskTracing implements Tracing {
 
   #nurseryClosed({ nursery, ok, outcome }: CloseEvent): void {
     const owner = openNurseries.get(nursery);
-    if (owner === undefined) return;
-    if (!ok && !isCancellation(outcome)) this.#recordError(owner.span, outcome);
+    if (owner === undefined || !owner.exact) return;
+    // An error not recorded yet is the body's (the children's are): the body ran in the task that
+    // opened the nursery, so it goes on that task's span, still open (it is awaiting this
+    // nursery); on the nursery's own span when no traced task opened it.
+    if (!ok && !isCancellation(outcome)) {
+      const where = owner.opener === undefined ? undefined : openSpans.get(owner.opener);
+      this.#recordError(where ?? owner.span, outcome);
+    }
     this.#endNursery(nursery, owner);
   }
 
@@ -174,8 +178,9 @@ class TaskTracing implements Tracing {
   }
 
   #spawned({ task, nursery }: SpawnEvent): void {
-    // Without `nursery:open`, the first spawn is the first sight of a nursery.
-    const owner = openNurseries.get(nursery) ?? this.#openNursery(nursery);
+    // A nursery opened before this Tracing is first seen at its first spawn here.
+    const owner = openNurseries.get(nursery) ?? this.#openNursery(nursery, false);
+    if (owner.dark) return; // sampled out: no span, the task runs in the nursery's context
     owner.live++;
     openSpans.set(task, this.#tracer.startSpan(task.name, owner.taskOptions, owner.context));
   }
@@ -185,8 +190,12 @@ class TaskTracing implements Tracing {
     span?.addEvent(EVENT_CANCEL, cancelAttributes(reason));
   }
 
-  /** Ends a task's span with its outcome, then its nursery's if it was the last one running. */
-  endTask(task: Task<unknown>, nursery: Nursery, state: TaskState, outcome: unknown): void {
+  /**
+   * Ends a task's span with its outcome, then its nursery's if it was the last one running and the
+   * nursery is seen closing only that way (opened before this Tracing), or when `last` says that
+   * the nursery settles with this task (flushBeforeExit, for run()'s root nursery and main).
+   */
+  endTask(task: Task<unknown>, nursery: Nursery, state: TaskState, outcome: unknown, last = false): void {
     const span = openSpans.get(task);
     if (span === undefined) return;
     openSpans.delete(task);
@@ -194,7 +203,7 @@ class TaskTracing implements Tracing {
     if (state === "rejected") this.#recordError(span, outcome);
     span.end();
     const owner = openNurseries.get(nursery);
-    if (owner !== undefined && --owner.live === 0 && !owner.exact) this.#endNursery(nursery, owner);
+    if (owner !== undefined && --owner.live === 0 && (!owner.exact || last)) this.#endNursery(nursery, owner);
   }
 
   /** Status ERROR and one exception event per error not yet recorded on another span. */
@@ -225,8 +234,8 @@ class TaskTracing implements Tracing {
     unsubscribe(channels.spawn.name, this.#onSpawn);
     unsubscribe(channels.cancel.name, this.#onCancel);
     unsubscribe(channels.settle.name, this.#onSettle);
-    unsubscribe(OPEN_CHANNEL, this.#onOpen);
-    unsubscribe(CLOSE_CHANNEL, this.#onClose);
+    unsubscribe(channels.open.name, this.#onOpen);
+    unsubscribe(channels.close.name, this.#onClose);
     this.endOpenSpans("tracing-closed");
     current = undefined;
   }
@@ -253,5 +262,5 @@ function toException(err: unknown): Exception {
  * whose flush runs inside main, before main settles.
  */
 export function endTaskSpan(tracing: Tracing, task: TaskContext, state: TaskState, outcome: unknown): void {
-  if (tracing instanceof TaskTracing) tracing.endTask(task as unknown as Task<unknown>, task.nursery, state, outcome);
+  if (tracing instanceof TaskTracing) tracing.endTask(task as unknown as Task<unknown>, task.nursery, state, outcome, true);
 }

@@ -9,6 +9,8 @@ export interface Recorder {
   readonly provider: BasicTracerProvider;
   /** Names of the spans started so far, ended or not, since the test began. */
   readonly started: string[];
+  /** When `span` ended, on one monotonic clock (performance.now() in the processor's onEnd). */
+  endedAt(span: ReadableSpan): number;
   /** Finished spans, in the order they ended. */
   spans(): ReadableSpan[];
   /** The one finished span named `name` (of `kind` "task" or "nursery" when given); throws if not exactly one. */
@@ -21,9 +23,10 @@ export interface Recorder {
 export function recorder(): Recorder {
   const exporter = new InMemorySpanExporter();
   const started: string[] = [];
+  const ended = new Map<string, number>();
   const onStart: SpanProcessor = {
     onStart: (span) => void started.push(span.name),
-    onEnd: () => undefined,
+    onEnd: (span) => void ended.set(span.spanContext().spanId, performance.now()),
     forceFlush: async () => undefined,
     shutdown: async () => undefined,
   };
@@ -41,6 +44,7 @@ export function recorder(): Recorder {
     for (const t of opened.splice(0)) t.close();
     exporter.reset();
     started.length = 0;
+    ended.clear();
   });
   const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
   return {
@@ -48,6 +52,11 @@ export function recorder(): Recorder {
     provider,
     started,
     spans,
+    endedAt(span) {
+      const at = ended.get(span.spanContext().spanId);
+      if (at === undefined) throw new Error(`span ${span.name} has not ended`);
+      return at;
+    },
     span(name, kind) {
       const found = spans().filter((s) => s.name === name && (kind === undefined || s.attributes["nursery.span.kind"] === kind));
       if (found.length !== 1) throw new Error(`expected one span named ${name}, found ${found.length}: ${spans().map((s) => s.name).join(", ")}`);

@@ -279,10 +279,12 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
   childSettled(task: TaskImpl<unknown>, failed: boolean): void {
     this.#children.remove(task);
     this.#passed?.delete(task);
-    if (failed) this.#fail(task.outcome, task.name);
+    // Published before the failure is acted on: a last child's failure settles the nursery within
+    // #fail(), and `nursery:close` must come after the settle of every child.
     if (channels.settle.hasSubscribers) {
       channels.settle.publish({ task, nursery: this, state: task.state, outcome: task.outcome });
     }
+    if (failed) this.#fail(task.outcome, task.name);
     if (this.#current === task) this.#cancelNext();
     this.#finishIfDone();
   }

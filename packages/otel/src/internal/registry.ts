@@ -4,7 +4,7 @@
 // Plain Maps, emptied as spans end: a WeakMap entry per task is an ephemeron that the garbage
 // collector must revisit, and measured as the largest single cost per task (bench/otel.mjs). So
 // only one Tracing records at a time, and a span leaves these maps when it ends.
-import { ROOT_CONTEXT, trace, type Context, type Span, type SpanOptions } from "@opentelemetry/api";
+import { ROOT_CONTEXT, TraceFlags, trace, type Context, type Span, type SpanOptions } from "@opentelemetry/api";
 import type { Nursery, TaskContext } from "@nursery/core";
 
 /** An open nursery span, and what its tasks' spans share. */
@@ -17,12 +17,23 @@ export class NurseryRecord {
   /** Traced tasks of this nursery still running; its span ends when this drops to 0, unless `exact`. */
   live = 0;
   /** Seen opening on `nursery:open`: its span ends on `nursery:close`, not when it falls idle. */
-  exact = false;
+  readonly exact: boolean;
+  /**
+   * Exact and sampled out (its span records nothing and carries no sampled flag): its tasks get no
+   * span of their own, and the context inside them is this nursery's, so that everything under it
+   * stays sampled out at the cost of one Map lookup per task.
+   */
+  readonly dark: boolean;
+  /** The task whose code opened this nursery (its body runs there), when known: a body's error is recorded on its span. */
+  readonly opener: TaskContext | undefined;
 
-  constructor(span: Span, parent: Context, taskOptions: SpanOptions) {
+  constructor(span: Span, parent: Context, taskOptions: SpanOptions, exact: boolean, opener: TaskContext | undefined) {
     this.span = span;
     this.context = trace.setSpan(parent, span);
     this.taskOptions = taskOptions;
+    this.exact = exact;
+    this.dark = exact && !span.isRecording() && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
+    this.opener = opener;
   }
 }
 
@@ -34,9 +45,13 @@ export const openSpans = new Map<object, Span>();
 /** Open nurseries' spans, in the order they started. */
 export const openNurseries = new Map<Nursery, NurseryRecord>();
 
-/** The context active inside `task`: its nursery's context with the task's span set; undefined if not traced. */
+/**
+ * The context active inside `task`: its nursery's context with the task's span set, or a dark
+ * nursery's own context; undefined if not traced.
+ */
 export function contextOf(task: TaskContext): Context | undefined {
   const span = openSpans.get(task);
-  if (span === undefined) return undefined;
-  return trace.setSpan(openNurseries.get(task.nursery)?.context ?? ROOT_CONTEXT, span);
+  const owner = openNurseries.get(task.nursery);
+  if (span === undefined) return owner?.dark === true ? owner.context : undefined;
+  return trace.setSpan(owner?.context ?? ROOT_CONTEXT, span);
 }
