@@ -119,6 +119,9 @@ class TaskTracing implements Tracing {
   /** Errors already recorded on some span: an ancestor passing one on does not record it again. */
   readonly #recorded = new WeakSet<object>();
   #closed = false;
+  /** The nursery seen last and its record: spawns and settles come in runs of one nursery, so most Map lookups are saved. */
+  #lastNursery: Nursery | undefined;
+  #lastOwner: NurseryRecord | undefined;
   readonly #onSpawn = (message: unknown): void => this.#spawned(message as SpawnEvent);
   readonly #onCancel = (message: unknown): void => this.#cancelled(message as CancelEvent);
   readonly #onSettle = (message: unknown): void => {
@@ -174,15 +177,26 @@ class TaskTracing implements Tracing {
   #endNursery(nursery: Nursery, owner: NurseryRecord): void {
     openNurseries.delete(nursery);
     openSpans.delete(nursery);
+    if (this.#lastNursery === nursery) this.#lastNursery = this.#lastOwner = undefined;
     owner.span.end();
   }
 
   #spawned({ task, nursery }: SpawnEvent): void {
     // A nursery opened before this Tracing is first seen at its first spawn here.
-    const owner = openNurseries.get(nursery) ?? this.#openNursery(nursery, false);
+    const owner = this.#ownerOf(nursery) ?? this.#openNursery(nursery, false);
     if (owner.dark) return; // sampled out: no span, the task runs in the nursery's context
     owner.live++;
     openSpans.set(task, this.#tracer.startSpan(task.name, owner.taskOptions, owner.context));
+  }
+
+  #ownerOf(nursery: Nursery): NurseryRecord | undefined {
+    if (nursery === this.#lastNursery) return this.#lastOwner;
+    const owner = openNurseries.get(nursery);
+    if (owner !== undefined) {
+      this.#lastNursery = nursery;
+      this.#lastOwner = owner;
+    }
+    return owner;
   }
 
   #cancelled({ task, nursery, reason }: CancelEvent): void {
@@ -202,7 +216,7 @@ class TaskTracing implements Tracing {
     span.setAttribute(ATTR_STATE, state);
     if (state === "rejected") this.#recordError(span, outcome);
     span.end();
-    const owner = openNurseries.get(nursery);
+    const owner = this.#ownerOf(nursery);
     if (owner !== undefined && --owner.live === 0 && (!owner.exact || last)) this.#endNursery(nursery, owner);
   }
 
@@ -219,6 +233,7 @@ class TaskTracing implements Tracing {
 
   endOpenSpans(mark: string): void {
     if (current !== this) return;
+    this.#lastNursery = this.#lastOwner = undefined;
     // Newest first, so that every span ends before the span that encloses it.
     for (const [key, span] of [...openSpans].reverse()) {
       openSpans.delete(key);
