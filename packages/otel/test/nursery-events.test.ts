@@ -1,6 +1,6 @@
-// The contract with core's proposed `nursery:open` / `nursery:close` channels: this package uses
-// them when core publishes them. The events are published here by hand, with the shape the hook
-// in core's nursery will publish: { nursery } when it opens, { nursery, ok, outcome } once settled.
+// The contract with core's `nursery:open` / `nursery:close` channels, by their payloads: { nursery }
+// when it opens, { nursery, ok, outcome } once settled. Core publishes them too (a repeated open
+// or close is ignored); here they are also published by hand, at chosen moments.
 import { describe, expect, it } from "@jest/globals";
 import { channel } from "node:diagnostics_channel";
 import { SpanStatusCode } from "@opentelemetry/api";
