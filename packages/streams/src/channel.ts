@@ -12,13 +12,9 @@
 // Multi-producer / multi-consumer semantics: docs/design/decisions/streams-channel.md.
 import { ChannelClosedError } from "./errors.js";
 import { DONE, READER, type Outcome, type Reader } from "./internal/reader.js";
-import { cancelReasonOf, checkCount, checkOptionalSignal, checkOptions, isAbortSignal, onCancel, type Cancellable } from "@nursery/core/adapter";
+import { isCancellable } from "./internal/abort.js";
+import { cancelReasonOf, checkCount, checkOptionalSignal, checkOptions, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
 
-/** A task, a scope context, an AbortSignal or anything whose `signal` is one. */
-function isCancellable(value: unknown): value is Cancellable {
-  if (isAbortSignal(value)) return true;
-  return typeof value === "object" && value !== null && "signal" in value && isAbortSignal(value.signal);
-}
 
 /** The old options argument, checked: its signal, if any. */
 function optionsSignal(options: unknown): AbortSignal | undefined {
@@ -161,9 +157,18 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#senders.add(waiter);
       if (signal !== undefined) {
-        remove = onCancel(signal, (reason) => {
+        const removeCancel = onCancel(signal, (reason) => {
           if (this.#senders.delete(waiter)) waiter.refuse(reason);
         });
+        // A wait left pending when its task returns is withdrawn: the item is not enqueued later,
+        // by a task that no longer exists (api-cancellation-source.md, "Waits end with their task").
+        const removeEnd = onTaskEnd(signal, () => {
+          if (this.#senders.delete(waiter)) waiter.refuse(new ChannelClosedError("cannot send: the sending task ended while the send waited"));
+        });
+        remove = () => {
+          removeCancel();
+          removeEnd();
+        };
       }
     });
   }
@@ -190,12 +195,23 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#receivers.add(waiter);
       if (signal !== undefined) {
-        remove = onCancel(signal, (reason) => {
+        const removeCancel = onCancel(signal, (reason) => {
           if (this.#receivers.delete(waiter)) {
             remove?.();
             reject(reason);
           }
         });
+        // As for send: a receive left pending by a task that returned takes no item later.
+        const removeEnd = onTaskEnd(signal, () => {
+          if (this.#receivers.delete(waiter)) {
+            remove?.();
+            reject(new ChannelClosedError("the receiving task ended while the receive waited"));
+          }
+        });
+        remove = () => {
+          removeCancel();
+          removeEnd();
+        };
       }
     });
   }

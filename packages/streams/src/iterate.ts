@@ -2,7 +2,8 @@
 // built the way it is) and internal/*-reader.ts (one reader per kind of source).
 import type { Readable } from "node:stream";
 import { Iteration, checkSource } from "./internal/iteration.js";
-import { checkBoolean, checkOptions, checkOptionalSignal, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
+import { checkCancellable } from "./internal/abort.js";
+import { checkBoolean, checkOptions, checkOptionalSignal, invalidArgument, type Cancellable } from "@nursery/core/adapter";
 
 /** What {@link iterate} reads: anything `for await` accepts, plus Node and web readable streams. */
 export type IterateSource<T> = AsyncIterable<T> | Iterable<T> | Readable | ReadableStream<T>;
@@ -70,13 +71,14 @@ export function iterate<T>(first: unknown, second?: unknown, third?: unknown): T
   const options = (sourceFirst ? third : second) as IterateOptions | undefined;
   checkSource("source", source);
   checkOptions("options", options);
-  let signal = checkOptionalSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
+  let source_: Cancellable | undefined = signal;
   if (sourceFirst) {
     if (signal !== undefined) throw invalidArgument("options.signal", "left out (the task, the first argument, cancels the iteration)", signal);
-    signal = signalOfSource(first);
+    source_ = checkCancellable("task", first);
   }
   const preventCancel = checkBoolean("options.preventCancel", options?.preventCancel, false);
-  return new Iteration<T>(source, signal, preventCancel);
+  return new Iteration<T>(source, source_, preventCancel);
 }
 
 
@@ -89,12 +91,4 @@ function isSourceLike(value: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-/** The signal of the first argument of `iterate(task, source)`: a task, a scope context or a signal. */
-function signalOfSource(source: unknown): AbortSignal {
-  if (isAbortSignal(source)) return source;
-  const signal = typeof source === "object" && source !== null ? (source as { signal?: unknown }).signal : undefined;
-  if (!isAbortSignal(signal)) throw invalidArgument("task", "a task, a scope context or an AbortSignal", source);
-  return signal;
 }
