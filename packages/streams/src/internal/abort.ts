@@ -38,7 +38,7 @@ export function isCancellable(value: unknown): value is Cancellable {
   // cost rule 3 of api-cancellation-source.md avoids); cancelReasonOf then reads it directly.
   const task = value as { state?: unknown; then?: unknown };
   if (typeof task.state === "string" && typeof task.then === "function") return true;
-  return isAbortSignal((value as { signal: unknown }).signal);
+  return isAbortSignal((value).signal);
 }
 
 /** The cancellation source of an operation (its first argument), checked: the house TypeError otherwise. */
