@@ -32,7 +32,7 @@ export interface ChannelOperationOptions {
 /**
  * A bounded channel made by {@link channel}. Any number of tasks may send and receive on it; each
  * item is received exactly once, in the order sent. Async iteration (`for await`, or
- * `iterate(ch, { signal })` to make it cancellable) receives until the channel is closed and drained.
+ * `iterate(task, ch)` to make it cancellable) receives until the channel is closed and drained.
  */
 export interface Channel<T> extends AsyncIterable<T> {
   /** How many items the buffer holds before `send()` waits. */
@@ -44,16 +44,18 @@ export interface Channel<T> extends AsyncIterable<T> {
   /**
    * Puts `value` in the channel, waiting while it is full. Resolves once the item is in the buffer
    * or handed to a waiting receiver. Rejects with `ChannelClosedError` if the channel is closed
-   * before that, and with `signal.reason` if the signal aborts first; in both cases the item was not
-   * enqueued.
+   * before that, and with the cancellation reason if `source` is cancelled first; in both cases the
+   * item was not enqueued. If `source` is a task that ends while the send waits, the send is
+   * withdrawn and rejects with `ChannelClosedError`.
    */
   send(source: Cancellable, value: T): Promise<void>;
   /** @deprecated Write `send(task, value)`: the cancellation source comes first (api-cancellation-source.md). */
   send(value: T, options?: ChannelOperationOptions): Promise<void>;
   /**
    * Takes the oldest item, waiting while the channel is empty. Rejects with `ChannelClosedError`
-   * once the channel is closed and drained, and with `signal.reason` if the signal aborts first (no
-   * item was taken).
+   * once the channel is closed and drained, and with the cancellation reason if `source` is
+   * cancelled first (no item was taken). If `source` is a task that ends while the receive waits,
+   * it is withdrawn and rejects with `ChannelClosedError`.
    */
   receive(source?: Cancellable | ChannelOperationOptions): Promise<T>;
   /**
@@ -92,9 +94,9 @@ interface ReceiveWaiter<T> {
  * const jobs = channel<string>(16);
  * await nursery(async (n) => {
  *   for (let i = 0; i < 2; i++)
- *     n.spawn(async ({ signal }) => { for await (const url of iterate(jobs, { signal })) await crawl(url, signal) });
+ *     n.spawn(async (task) => { for await (const url of iterate(task, jobs)) await crawl(task, url) });
  *   await nursery(async (producers) => {
- *     for (const feed of feeds) producers.spawn(async ({ signal }) => { for (const url of feed) await jobs.send(url, { signal }) });
+ *     for (const feed of feeds) producers.spawn(async (task) => { for (const url of feed) await jobs.send(task, url) });
  *   });
  *   jobs.close();
  * });

@@ -30,7 +30,7 @@ export interface TaskIterator<T> extends AsyncIterator<T, undefined>, AsyncDispo
 }
 
 /**
- * Iterates `source` until it ends or `signal` aborts, then closes it: the task-bound `for await`.
+ * Iterates `source` until it ends or `task` is cancelled, then closes it: the task-bound `for await`.
  *
  * Use it for every loop over a stream or async iterator inside a task, so that cancelling the task
  * ends the loop at once (even while it is blocked waiting for the next chunk) and nothing
@@ -51,8 +51,8 @@ export interface TaskIterator<T> extends AsyncIterator<T, undefined>, AsyncDispo
  * @example
  * ```ts
  * await nursery(async (n) => {
- *   n.spawn(async ({ signal }) => {
- *     for await (const line of iterate(lines(socket), { signal })) handle(line);
+ *   n.spawn(async (task) => {
+ *     for await (const line of iterate(task, lines(socket))) handle(line);
  *   });
  * });
  * ```
