@@ -61,10 +61,9 @@ async function lookupHost(ip, signal) {
 }
 
 /** Up to four lookups at once; results stay in order. */
-function enrich(records, { signal }) {
-  return map(records, async (record, { signal }) => ({ ...record, host: await lookupHost(record.ip, signal) }), {
+function enrich(records, stage) {
+  return map(stage, records, async (record, { signal }) => ({ ...record, host: await lookupHost(record.ip, signal) }), {
     concurrency: 4,
-    signal,
   });
 }
 
@@ -82,9 +81,7 @@ await run(async (main) => {
         async (task) => {
           const partial = `${OUT}.partial`;
           try {
-            await pipeline(events, parse, onlyErrors, enrich, toLines, createGzip(), createWriteStream(partial), {
-              signal: task.signal,
-            });
+            await pipeline(task, events, parse, onlyErrors, enrich, toLines, createGzip(), createWriteStream(partial));
             await rename(partial, OUT); // only a complete file gets the real name
           } catch (err) {
             await rm(partial, { force: true });

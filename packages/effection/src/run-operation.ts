@@ -13,17 +13,19 @@
 // and is what the promise rejects with. Finished before the abort arrived: the operation's own
 // outcome stands, and nothing is halted.
 import { run, type Operation, type Task } from "effection";
-import { checkFunction, checkOptions, checkSignal, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, checkFunction, checkOptions, checkSignal, invalidArgument, isAbortSignal, onCancel, type Cancellable } from "@nursery/core/adapter";
 
-/** Options of {@link runOperation}. */
+/** The old options of {@link runOperation}; the task now comes first. */
 export interface RunOperationOptions {
   /** Halts the operation when it aborts; the promise then rejects with `signal.reason`. */
   readonly signal: AbortSignal;
 }
 
 /**
- * Runs an effection operation from async code and halts it when `signal` aborts: the AbortSignal
- * to effection direction of the interop.
+ * Runs an effection operation from async code and halts it when `task` is cancelled: the nursery
+ * to effection direction of the interop. `task` is any `Cancellable` (a task, a scope context, an
+ * `AbortSignal`), first as everywhere (api-cancellation-source.md); a task is listened to without
+ * creating its `AbortSignal`.
  *
  * Use it where async code holds a signal (a nursery task, a request handler) and has an effection
  * operation to run under it. Inside a nursery, {@link spawnOperation} is the shorter form.
@@ -31,30 +33,44 @@ export interface RunOperationOptions {
  * - Success: resolves with the operation's value, after its scope (spawned tasks, resources,
  *   `ensure`) has been torn down.
  * - Error: rejects with the error the operation threw.
- * - Cancellation: when `signal` aborts, the operation is halted and the promise waits for every
- *   `finally`/`ensure` block of it, then rejects with `signal.reason` itself. If a cleanup throws
- *   during the halt, it rejects with that error instead (a real error, not a cancellation). A signal
- *   that is already aborted rejects at once and the operation never starts.
+ * - Cancellation: when `task` is cancelled, the operation is halted and the promise waits for every
+ *   `finally`/`ensure` block of it, then rejects with the task's cancellation reason itself. If a cleanup throws
+ *   during the halt, it rejects with that error instead (a real error, not a cancellation). A task
+ *   already cancelled rejects at once and the operation never starts.
  *
  * The operation runs in a new top-level effection scope (effection's `run()`): it does not inherit
- * contexts from any effection scope the caller may be inside. One listener is added to `signal`
- * and removed when the promise settles.
+ * contexts from any effection scope the caller may be inside. One listener is added to `task` and
+ * removed when the promise settles.
  *
  * @example
  * ```ts
  * import { sleep } from "effection";
- * const controller = new AbortController();
- * const value = await runOperation(function* () {
+ * const value = await runOperation(task, function* () {
  *   yield* sleep(10);
  *   return 42;
- * }, { signal: controller.signal });
+ * });
  * ```
  */
-export function runOperation<T>(operation: () => Operation<T>, options: RunOperationOptions): Promise<T> {
-  checkFunction("operation", operation);
-  checkOptions("options", options);
-  const signal = checkSignal("options.signal", (options as RunOperationOptions | undefined)?.signal);
-  if (signal.aborted) return Promise.reject(signal.reason);
+export function runOperation<T>(task: Cancellable, operation: () => Operation<T>): Promise<T>;
+/** @deprecated Write `runOperation(task, operation)`: the cancellation source comes first (api-cancellation-source.md). */
+export function runOperation<T>(operation: () => Operation<T>, options: RunOperationOptions): Promise<T>;
+export function runOperation<T>(first: unknown, second: unknown): Promise<T> {
+  // `runOperation(operation, { signal })`, the older form, is told apart by its operation first,
+  // or (for bad input) by having no operation second.
+  let operation: () => Operation<T>;
+  let signal: Cancellable;
+  if (typeof first === "function" || typeof second !== "function") {
+    checkFunction("operation", first);
+    operation = first as () => Operation<T>;
+    checkOptions("options", second);
+    signal = checkSignal("options.signal", (second as RunOperationOptions | undefined)?.signal);
+  } else {
+    signal = checkCancellableArg(first);
+    checkFunction("operation", second);
+    operation = second as () => Operation<T>;
+  }
+  const early = cancelReasonOf(signal);
+  if (early !== undefined) return Promise.reject(early);
 
   return new Promise<T>((resolve, reject) => {
     let task: Task<T> | undefined;
@@ -67,7 +83,7 @@ export function runOperation<T>(operation: () => Operation<T>, options: RunOpera
       if (ended) return;
       halting = true;
       running.halt().then(
-        () => reject(signal.reason),
+        () => reject(cancelReasonOf(signal)),
         (cleanupError: unknown) => reject(cleanupError),
       );
     };
@@ -99,4 +115,14 @@ export function runOperation<T>(operation: () => Operation<T>, options: RunOpera
     );
     if (abortedWhileStarting) halt(task);
   });
+}
+
+// A task is recognised without reading its `signal` (which would create its AbortSignal).
+function checkCancellableArg(value: unknown): Cancellable {
+  if (isAbortSignal(value)) return value;
+  if (typeof value === "object" && value !== null && "signal" in value) {
+    const task = value as { state?: unknown; then?: unknown; signal?: unknown };
+    if ((typeof task.state === "string" && typeof task.then === "function") || isAbortSignal(task.signal)) return value as Cancellable;
+  }
+  throw invalidArgument("task", "a task, a scope context or an AbortSignal", value);
 }

@@ -12,13 +12,9 @@
 // Multi-producer / multi-consumer semantics: docs/design/decisions/streams-channel.md.
 import { ChannelClosedError } from "./errors.js";
 import { DONE, READER, type Outcome, type Reader } from "./internal/reader.js";
-import { cancelReasonOf, checkCount, checkOptionalSignal, checkOptions, isAbortSignal, onCancel, type Cancellable } from "@nursery/core/adapter";
+import { isCancellable } from "./internal/abort.js";
+import { cancelReasonOf, checkCount, checkOptionalSignal, checkOptions, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
 
-/** A task, a scope context, an AbortSignal or anything whose `signal` is one. */
-function isCancellable(value: unknown): value is Cancellable {
-  if (isAbortSignal(value)) return true;
-  return typeof value === "object" && value !== null && "signal" in value && isAbortSignal(value.signal);
-}
 
 /** The old options argument, checked: its signal, if any. */
 function optionsSignal(options: unknown): AbortSignal | undefined {
@@ -36,7 +32,7 @@ export interface ChannelOperationOptions {
 /**
  * A bounded channel made by {@link channel}. Any number of tasks may send and receive on it; each
  * item is received exactly once, in the order sent. Async iteration (`for await`, or
- * `iterate(ch, { signal })` to make it cancellable) receives until the channel is closed and drained.
+ * `iterate(task, ch)` to make it cancellable) receives until the channel is closed and drained.
  */
 export interface Channel<T> extends AsyncIterable<T> {
   /** How many items the buffer holds before `send()` waits. */
@@ -48,16 +44,18 @@ export interface Channel<T> extends AsyncIterable<T> {
   /**
    * Puts `value` in the channel, waiting while it is full. Resolves once the item is in the buffer
    * or handed to a waiting receiver. Rejects with `ChannelClosedError` if the channel is closed
-   * before that, and with `signal.reason` if the signal aborts first; in both cases the item was not
-   * enqueued.
+   * before that, and with the cancellation reason if `source` is cancelled first; in both cases the
+   * item was not enqueued. If `source` is a task that ends while the send waits, the send is
+   * withdrawn and rejects with `ChannelClosedError`.
    */
   send(source: Cancellable, value: T): Promise<void>;
   /** @deprecated Write `send(task, value)`: the cancellation source comes first (api-cancellation-source.md). */
   send(value: T, options?: ChannelOperationOptions): Promise<void>;
   /**
    * Takes the oldest item, waiting while the channel is empty. Rejects with `ChannelClosedError`
-   * once the channel is closed and drained, and with `signal.reason` if the signal aborts first (no
-   * item was taken).
+   * once the channel is closed and drained, and with the cancellation reason if `source` is
+   * cancelled first (no item was taken). If `source` is a task that ends while the receive waits,
+   * it is withdrawn and rejects with `ChannelClosedError`.
    */
   receive(source?: Cancellable | ChannelOperationOptions): Promise<T>;
   /**
@@ -96,9 +94,9 @@ interface ReceiveWaiter<T> {
  * const jobs = channel<string>(16);
  * await nursery(async (n) => {
  *   for (let i = 0; i < 2; i++)
- *     n.spawn(async ({ signal }) => { for await (const url of iterate(jobs, { signal })) await crawl(url, signal) });
+ *     n.spawn(async (task) => { for await (const url of iterate(task, jobs)) await crawl(task, url) });
  *   await nursery(async (producers) => {
- *     for (const feed of feeds) producers.spawn(async ({ signal }) => { for (const url of feed) await jobs.send(url, { signal }) });
+ *     for (const feed of feeds) producers.spawn(async (task) => { for (const url of feed) await jobs.send(task, url) });
  *   });
  *   jobs.close();
  * });
@@ -161,9 +159,18 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#senders.add(waiter);
       if (signal !== undefined) {
-        remove = onCancel(signal, (reason) => {
+        const removeCancel = onCancel(signal, (reason) => {
           if (this.#senders.delete(waiter)) waiter.refuse(reason);
         });
+        // A wait left pending when its task returns is withdrawn: the item is not enqueued later,
+        // by a task that no longer exists (api-cancellation-source.md, "Waits end with their task").
+        const removeEnd = onTaskEnd(signal, () => {
+          if (this.#senders.delete(waiter)) waiter.refuse(new ChannelClosedError("cannot send: the sending task ended while the send waited"));
+        });
+        remove = () => {
+          removeCancel();
+          removeEnd();
+        };
       }
     });
   }
@@ -190,12 +197,23 @@ class MemoryChannel<T> implements Channel<T> {
       };
       this.#receivers.add(waiter);
       if (signal !== undefined) {
-        remove = onCancel(signal, (reason) => {
+        const removeCancel = onCancel(signal, (reason) => {
           if (this.#receivers.delete(waiter)) {
             remove?.();
             reject(reason);
           }
         });
+        // As for send: a receive left pending by a task that returned takes no item later.
+        const removeEnd = onTaskEnd(signal, () => {
+          if (this.#receivers.delete(waiter)) {
+            remove?.();
+            reject(new ChannelClosedError("the receiving task ended while the receive waited"));
+          }
+        });
+        remove = () => {
+          removeCancel();
+          removeEnd();
+        };
       }
     });
   }

@@ -2,7 +2,8 @@
 // built the way it is) and internal/*-reader.ts (one reader per kind of source).
 import type { Readable } from "node:stream";
 import { Iteration, checkSource } from "./internal/iteration.js";
-import { checkBoolean, checkOptions, checkOptionalSignal, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
+import { checkCancellable } from "./internal/abort.js";
+import { checkBoolean, checkOptions, checkOptionalSignal, invalidArgument, type Cancellable } from "@nursery/core/adapter";
 
 /** What {@link iterate} reads: anything `for await` accepts, plus Node and web readable streams. */
 export type IterateSource<T> = AsyncIterable<T> | Iterable<T> | Readable | ReadableStream<T>;
@@ -29,7 +30,7 @@ export interface TaskIterator<T> extends AsyncIterator<T, undefined>, AsyncDispo
 }
 
 /**
- * Iterates `source` until it ends or `signal` aborts, then closes it: the task-bound `for await`.
+ * Iterates `source` until it ends or `task` is cancelled, then closes it: the task-bound `for await`.
  *
  * Use it for every loop over a stream or async iterator inside a task, so that cancelling the task
  * ends the loop at once (even while it is blocked waiting for the next chunk) and nothing
@@ -50,8 +51,8 @@ export interface TaskIterator<T> extends AsyncIterator<T, undefined>, AsyncDispo
  * @example
  * ```ts
  * await nursery(async (n) => {
- *   n.spawn(async ({ signal }) => {
- *     for await (const line of iterate(lines(socket), { signal })) handle(line);
+ *   n.spawn(async (task) => {
+ *     for await (const line of iterate(task, lines(socket))) handle(line);
  *   });
  * });
  * ```
@@ -70,13 +71,14 @@ export function iterate<T>(first: unknown, second?: unknown, third?: unknown): T
   const options = (sourceFirst ? third : second) as IterateOptions | undefined;
   checkSource("source", source);
   checkOptions("options", options);
-  let signal = checkOptionalSignal("options.signal", options?.signal);
+  const signal = checkOptionalSignal("options.signal", options?.signal);
+  let source_: Cancellable | undefined = signal;
   if (sourceFirst) {
     if (signal !== undefined) throw invalidArgument("options.signal", "left out (the task, the first argument, cancels the iteration)", signal);
-    signal = signalOfSource(first);
+    source_ = checkCancellable("task", first);
   }
   const preventCancel = checkBoolean("options.preventCancel", options?.preventCancel, false);
-  return new Iteration<T>(source, signal, preventCancel);
+  return new Iteration<T>(source, source_, preventCancel);
 }
 
 
@@ -89,12 +91,4 @@ function isSourceLike(value: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-/** The signal of the first argument of `iterate(task, source)`: a task, a scope context or a signal. */
-function signalOfSource(source: unknown): AbortSignal {
-  if (isAbortSignal(source)) return source;
-  const signal = typeof source === "object" && source !== null ? (source as { signal?: unknown }).signal : undefined;
-  if (!isAbortSignal(signal)) throw invalidArgument("task", "a task, a scope context or an AbortSignal", source);
-  return signal;
 }

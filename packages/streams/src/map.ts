@@ -1,9 +1,9 @@
 // map(): applies an async function to each chunk, up to `concurrency` at once, results in order.
-import { isCancelledBy } from "./internal/abort.js";
+import { checkCancellable, isCancellable, isCancelledBy } from "./internal/abort.js";
 import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, attempt, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkFunction, checkOptions, checkOptionalSignal } from "@nursery/core/adapter";
+import { checkCount, checkFunction, checkOptions, checkOptionalSignal, invalidArgument, type Cancellable } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 import type { HelperOptions } from "./take.js";
 
@@ -32,30 +32,47 @@ export interface MapContext {
  * - Success: yields `fn`'s results in the order of the chunks they came from.
  * - Error: the first call that rejects (or a source error) aborts the other calls and closes the
  *   source; `next()` then rejects with that first error once they have settled.
- * - Cancellation: `next()` rejects with `signal.reason` after the calls in flight have settled
+ * - Cancellation: when `task` is cancelled, `next()` rejects with its reason after the calls in flight have settled
  *   (they see their signal abort) and the source is closed.
  *
  * Bad input (a non-function `fn`, a `concurrency` that is not an integer >= 1) throws a `TypeError`.
  *
  * @example
  * ```ts
- * for await (const page of map(urls, (url, { signal }) => fetch(url, { signal }), { concurrency: 4, signal })) {
+ * for await (const page of map(task, urls, (url, { signal }) => fetch(url, { signal }), { concurrency: 4 })) {
  *   await save(page);
  * }
  * ```
  */
 export function map<T, R>(
+  task: Cancellable,
+  source: IterateSource<T>,
+  fn: (value: T, context: MapContext) => R | PromiseLike<R>,
+  options?: Omit<MapOptions, "signal">,
+): TaskIterator<Awaited<R>>;
+/** @deprecated Write `map(task, source, fn, options?)`: the cancellation source comes first (api-cancellation-source.md). */
+export function map<T, R>(
   source: IterateSource<T>,
   fn: (value: T, context: MapContext) => R | PromiseLike<R>,
   options?: MapOptions,
-): TaskIterator<Awaited<R>> {
+): TaskIterator<Awaited<R>>;
+export function map<T, R>(...args: unknown[]): TaskIterator<Awaited<R>> {
+  // `map(task, source, fn, options?)`, or the older `map(source, fn, options?)`: no source is a
+  // cancellation source, so the first argument tells them apart.
+  const old = !isCancellable(args[0]);
+  const [source, fn, options] = (old ? args : args.slice(1)) as [unknown, unknown, MapOptions | undefined];
   checkSource("source", source);
   checkFunction("fn", fn);
   checkOptions("options", options);
   const concurrency = options?.concurrency === undefined ? 1 : checkCount("options.concurrency", options.concurrency, 1, true);
   const signal = checkOptionalSignal("options.signal", options?.signal);
+  let cancel: Cancellable | undefined = signal;
+  if (!old) {
+    if (signal !== undefined) throw invalidArgument("options.signal", "left out (the task, the first argument, cancels the map)", signal);
+    cancel = checkCancellable("task", args[0]);
+  }
   const reader = new MapReader<T, Awaited<R>>(source, fn as (value: T, context: MapContext) => Awaited<R>, concurrency);
-  return new Iteration<Awaited<R>>(sourceOf(reader), signal, false);
+  return new Iteration<Awaited<R>>(sourceOf(reader), cancel, false);
 }
 
 interface Slot<R> {

@@ -2,7 +2,8 @@
 import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkOptions, checkOptionalSignal, invalidArgument as invalid } from "@nursery/core/adapter";
+import { checkCancellable, isCancellable } from "./internal/abort.js";
+import { checkOptions, checkOptionalSignal, invalidArgument as invalid, type Cancellable } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 import type { HelperOptions } from "./take.js";
 
@@ -17,24 +18,39 @@ import type { HelperOptions } from "./take.js";
  *
  * - Success: yields every chunk of every source; chunks of one source keep their order.
  * - Error: the first source error closes the other sources, then rejects `next()` with it.
- * - Cancellation: as {@link iterate}: `next()` rejects with `signal.reason`; all sources are closed.
+ * - Cancellation: as {@link iterate}: when `task` is cancelled, `next()` rejects with its reason;
+ *   all sources are closed.
  *
- * A `sources` that is not an iterable of sources throws a `TypeError`.
+ * A `task` that is not a cancellation source, or a `sources` that is not an iterable of sources,
+ * throws a `TypeError`.
  *
  * @example
  * ```ts
- * for await (const event of merge([clicks, keys, ticks], { signal })) render(event);
+ * for await (const event of merge(task, [clicks, keys, ticks])) render(event);
  * ```
  */
-export function merge<T = unknown>(sources: Iterable<IterateSource<T>>, options?: HelperOptions): TaskIterator<T> {
-  if (typeof sources !== "object" || sources === null || typeof (sources as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function") {
-    throw invalid("sources", "an iterable of sources", sources);
-  }
+export function merge<T = unknown>(task: Cancellable, sources: Iterable<IterateSource<T>>): TaskIterator<T>;
+/** @deprecated Write `merge(task, sources)`: the cancellation source comes first (api-cancellation-source.md). */
+export function merge<T = unknown>(sources: Iterable<IterateSource<T>>, options?: HelperOptions): TaskIterator<T>;
+export function merge<T>(first: unknown, second?: unknown): TaskIterator<T> {
+  // `merge(task, sources)`, or the older `merge(sources, options?)`: told apart by the first argument.
+  const old = !isCancellable(first);
+  const sources = old ? first : second;
+  if (!isIterable(sources)) throw invalid("sources", "an iterable of sources", sources);
   const list = [...sources];
   list.forEach((source, index) => checkSource(`sources[${index}]`, source));
-  checkOptions("options", options);
-  const signal = checkOptionalSignal("options.signal", options?.signal);
-  return new Iteration<T>(sourceOf(new MergeReader<T>(list as object[])), signal, false);
+  let cancel: Cancellable | undefined;
+  if (old) {
+    checkOptions("options", second);
+    cancel = checkOptionalSignal("options.signal", (second as HelperOptions | undefined)?.signal);
+  } else {
+    cancel = checkCancellable("task", first);
+  }
+  return new Iteration<T>(sourceOf(new MergeReader<T>(list as object[])), cancel, false);
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] === "function";
 }
 
 interface Input<T> {

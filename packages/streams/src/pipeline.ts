@@ -16,11 +16,12 @@ import { Duplex, Writable, finished } from "node:stream";
 import { pipeline as nodePipeline } from "node:stream/promises";
 import type { ReadableWritablePair } from "node:stream/web";
 import { PipelineStageError } from "./errors.js";
-import { isCancelledBy } from "./internal/abort.js";
+import { isCancellable, isCancelledBy } from "./internal/abort.js";
+import { isCancellation } from "@nursery/core";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { isNodeReadable } from "./internal/readable-reader.js";
 import { attempt } from "./internal/reader.js";
-import { checkOptions, checkOptionalSignal, describeValue, invalidArgument as invalid } from "@nursery/core/adapter";
+import { cancelReasonOf, checkOptions, checkOptionalSignal, describeValue, invalidArgument as invalid, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
 import { isWebReadable } from "./internal/web-reader.js";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 
@@ -70,35 +71,70 @@ type Stage = PipelineSource | PipelineTransform | PipelineDestination;
  * - Error: rejects once with a `PipelineStageError` naming the first stage that failed (`stage`,
  *   `stageName`, `cause`); every stage is destroyed, cancelled or returned.
  * - Cancellation: every stage is torn down (a generator stage blocked in an await is abandoned and
- *   closed, not awaited) and the pipeline rejects with `signal.reason`, at once if the signal is
- *   already aborted, in which case no stage is started and the stream stages are destroyed.
+ *   closed, not awaited) and the pipeline rejects with `task`'s reason, at once if it is already
+ *   cancelled, in which case no stage is started and the stream stages are destroyed.
  *
- * Fewer than two stages, or a stage of the wrong kind, throws a `TypeError`.
+ * Fewer than two stages, or a stage of the wrong kind, throws a `TypeError`. If `task` returns
+ * while the pipeline runs, every stage is torn down and the pipeline rejects.
  *
  * @example
  * ```ts
  * await pipeline(
+ *   task,
  *   createReadStream("in.log"),
  *   async function* parse(lines, { signal }) { for await (const line of lines) yield JSON.parse(line) },
  *   async function store(records) { for await (const r of records) await db.insert(r) },
- *   { signal },
  * );
  * ```
  */
 export function pipeline(
+  task: Cancellable,
+  ...args: [PipelineSource, ...PipelineTransform[], PipelineDestination]
+): Promise<unknown>;
+/** @deprecated Write `pipeline(task, source, ...transforms, destination)`: the cancellation source comes first (api-cancellation-source.md). */
+export function pipeline(
   ...args: [PipelineSource, ...PipelineTransform[], PipelineDestination, PipelineOptions]
 ): Promise<unknown>;
+/** @deprecated Write `pipeline(task, source, ...transforms, destination)`: the cancellation source comes first (api-cancellation-source.md). */
 export function pipeline(...args: [PipelineSource, ...PipelineTransform[], PipelineDestination]): Promise<unknown>;
 export function pipeline(...args: unknown[]): Promise<unknown> {
+  // `pipeline(task, ...stages)`: no stage is a cancellation source, so the first argument tells.
+  if (isCancellable(args[0])) {
+    const task = args.shift() as Cancellable;
+    const stages = checkStages(args);
+    const early = cancelReasonOf(task);
+    if (early !== undefined) return discard(stages, early);
+    return runOwned(task, stages);
+  }
   const last = args[args.length - 1];
   const options = isPlainObject(last) ? (args.pop() as PipelineOptions) : undefined;
   checkOptions("options", options);
   const signal = checkOptionalSignal("options.signal", options?.signal);
+  const stages = checkStages(args);
+  if (signal?.aborted) return discard(stages, signal.reason);
+  return run(stages, signal);
+}
+
+function checkStages(args: unknown[]): Stage[] {
   if (args.length < 2) throw invalid("stages", "at least a source and a destination", args);
   const stages = args as Stage[];
   stages.forEach((stage, index) => checkStage(stage, index, stages.length));
-  if (signal?.aborted) return discard(stages, signal);
-  return run(stages, signal);
+  return stages;
+}
+
+// Node's pipeline takes a signal: one controller per pipeline, aborted by the task's cancellation
+// (listened to with onCancel, so a task's own AbortSignal is not created) and by the task's end:
+// a pipeline left running when its task returns is torn down, not left holding its streams.
+async function runOwned(task: Cancellable, stages: Stage[]): Promise<unknown> {
+  const controller = new AbortController();
+  const removeCancel = onCancel(task, (reason) => controller.abort(reason));
+  const removeEnd = onTaskEnd(task, () => controller.abort(new Error("pipeline: its task ended while the pipeline ran")));
+  try {
+    return await run(stages, controller.signal);
+  } finally {
+    removeCancel();
+    removeEnd();
+  }
 }
 
 async function run(stages: Stage[], signal: AbortSignal | undefined): Promise<unknown> {
@@ -187,11 +223,10 @@ function tagged<T>(
 }
 
 // The signal was aborted before the pipeline started: start nothing, close what was handed over.
-async function discard(stages: Stage[], signal: AbortSignal): Promise<never> {
-  const reason: unknown = signal.reason;
+async function discard(stages: Stage[], reason: unknown): Promise<never> {
   const settled = await Promise.allSettled(stages.map((stage) => attempt(() => close(stage, reason))));
   const failed = settled.find(
-    (s): s is PromiseRejectedResult => s.status === "rejected" && !isCancelledBy(s.reason, signal),
+    (s): s is PromiseRejectedResult => s.status === "rejected" && s.reason !== reason && !isCancellation(s.reason),
   );
   throw failed === undefined ? reason : failed.reason;
 }

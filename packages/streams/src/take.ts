@@ -1,10 +1,11 @@
 // take(): the first `count` chunks of a source, then the source is closed without reading more.
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkOptions, checkOptionalSignal } from "@nursery/core/adapter";
+import { checkCancellable, isCancellable } from "./internal/abort.js";
+import { checkCount, checkOptions, checkOptionalSignal, type Cancellable } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 
-/** Options of {@link take}, {@link merge} and {@link map}. */
+/** The old options of {@link take}, {@link merge} and {@link map}; the task now comes first. */
 export interface HelperOptions {
   /** The task's signal: the helper ends with `signal.reason` and closes its sources. */
   signal?: AbortSignal | undefined;
@@ -19,23 +20,38 @@ export interface HelperOptions {
  *
  * - Success: yields up to `count` chunks; ends early if the source ends first.
  * - Error: a source error rejects `next()` with it.
- * - Cancellation: as {@link iterate}: `next()` rejects with `signal.reason` and the source is closed.
+ * - Cancellation: as {@link iterate}: when `task` is cancelled, `next()` rejects with its reason and
+ *   the source is closed.
  *
- * A `count` that is not an integer >= 0 (or `Infinity`) throws a `TypeError`.
+ * A `task` that is not a cancellation source, or a `count` that is not an integer >= 0 (or
+ * `Infinity`), throws a `TypeError`.
  *
  * @example
  * ```ts
  * // Read the header line, leave the rest of the stream for the body parser.
- * for await (const header of take(iterate(lines, { preventCancel: true }), 1, { signal })) parseHeader(header);
- * await parseBody(iterate(lines, { signal }));
+ * for await (const header of take(task, iterate(task, lines, { preventCancel: true }), 1)) parseHeader(header);
+ * await parseBody(iterate(task, lines));
  * ```
  */
-export function take<T = unknown>(source: IterateSource<T>, count: number, options?: HelperOptions): TaskIterator<T> {
+export function take<T = unknown>(task: Cancellable, source: IterateSource<T>, count: number): TaskIterator<T>;
+/** @deprecated Write `take(task, source, count)`: the cancellation source comes first (api-cancellation-source.md). */
+export function take<T = unknown>(source: IterateSource<T>, count: number, options?: HelperOptions): TaskIterator<T>;
+export function take<T>(first: unknown, second: unknown, third?: unknown): TaskIterator<T> {
+  // `take(task, source, count)`, or the older `take(source, count, options?)`: no source is a
+  // cancellation source, so the first argument tells them apart.
+  const old = !isCancellable(first);
+  const source = old ? first : second;
+  const count = old ? second : third;
   checkSource("source", source);
   checkCount("count", count, 0, true);
-  checkOptions("options", options);
-  const signal = checkOptionalSignal("options.signal", options?.signal);
-  return new Iteration<T>(sourceOf(new TakeReader<T>(source, count)), signal, false);
+  let cancel: Cancellable | undefined;
+  if (old) {
+    checkOptions("options", third);
+    cancel = checkOptionalSignal("options.signal", (third as HelperOptions | undefined)?.signal);
+  } else {
+    cancel = checkCancellable("task", first);
+  }
+  return new Iteration<T>(sourceOf(new TakeReader<T>(source, count as number)), cancel, false);
 }
 
 class TakeReader<T> implements Reader<T> {

@@ -27,7 +27,7 @@ import { IteratorReader } from "./iterator-reader.js";
 import { nested } from "./nesting.js";
 import { isNodeReadable, nodeReader } from "#streams-host/node-readable";
 import { DONE, READER, hasReader, type Outcome, type Reader } from "./reader.js";
-import { invalidArgument as invalid, onCancel, onTaskEnd } from "@nursery/core/adapter";
+import { cancelReasonOf, invalidArgument as invalid, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
 import { WebReader, isWebReadable } from "./web-reader.js";
 import type { TaskIterator } from "../iterate.js";
 
@@ -64,7 +64,9 @@ export function checkSource(name: string, source: unknown): asserts source is ob
 
 export class Iteration<T> implements TaskIterator<T> {
   readonly #source: object;
-  readonly #signal: AbortSignal | undefined;
+  // The cancellation source (a task, a scope context or a signal): listened to through onCancel,
+  // so a task's own AbortSignal is never created for it.
+  readonly #signal: Cancellable | undefined;
   readonly #preventCancel: boolean;
   #reader: Reader<T> | undefined;
   #finished = false;
@@ -79,7 +81,7 @@ export class Iteration<T> implements TaskIterator<T> {
   #closing: Promise<void> | undefined;
   #closeErrorReported = false;
 
-  constructor(source: object, signal: AbortSignal | undefined, preventCancel: boolean) {
+  constructor(source: object, signal: Cancellable | undefined, preventCancel: boolean) {
     this.#source = source;
     this.#signal = signal;
     this.#preventCancel = preventCancel;
@@ -123,7 +125,7 @@ export class Iteration<T> implements TaskIterator<T> {
       return;
     }
     const signal = this.#signal;
-    if (signal?.aborted) {
+    if (signal !== undefined && cancelReasonOf(signal) !== undefined) {
       this.#cancel();
       this.#answerFinished(request, true);
       return;
@@ -149,7 +151,7 @@ export class Iteration<T> implements TaskIterator<T> {
       this.#reader?.finish();
       if (isCancelledBy(outcome.error, this.#signal)) {
         this.#cancelled = true;
-        request.reject(this.#signal?.reason);
+        request.reject(this.#reason());
       } else {
         request.reject(outcome.error);
       }
@@ -172,10 +174,10 @@ export class Iteration<T> implements TaskIterator<T> {
     this.#cancelled = true;
     this.#end();
     const late = this.#withdraw();
-    this.#shutDown(this.#signal?.reason, late);
+    this.#shutDown(this.#reason(), late);
     if (late !== undefined) {
       // The source is inside a read it cannot abandon: do not wait for it.
-      for (const pending of this.#takeWaiting()) pending.reject(this.#signal?.reason);
+      for (const pending of this.#takeWaiting()) pending.reject(this.#reason());
     } else {
       this.#drainQueue();
     }
@@ -242,7 +244,7 @@ export class Iteration<T> implements TaskIterator<T> {
   // Answers a next() (or return()) on a finished iteration, after the source's close if pending.
   #answerFinished(request: Deferred<T>, isNext: boolean): void {
     const answer = (): void => {
-      if (isNext && this.#cancelled) request.reject(this.#signal?.reason);
+      if (isNext && this.#cancelled) request.reject(this.#reason());
       else request.resolve(DONE);
     };
     if (this.#closing === undefined) {
@@ -268,6 +270,10 @@ export class Iteration<T> implements TaskIterator<T> {
 
   #drainQueue(): void {
     for (const request of this.#takeWaiting()) this.#answerFinished(request, true);
+  }
+
+  #reason(): unknown {
+    return this.#signal === undefined ? undefined : cancelReasonOf(this.#signal);
   }
 
   #readerOf(): Reader<T> {
