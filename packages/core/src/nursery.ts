@@ -6,6 +6,9 @@ import type { Clock } from "./clock.js";
 import { NurseryImpl } from "./internal/nursery-impl.js";
 import { checkFunction } from "./internal/validate.js";
 import { checkParent } from "./internal/parent.js";
+import { TaskImpl } from "./internal/task-impl.js";
+import { isAbortSignal } from "./is-abort-signal.js";
+import { ScopeContextImpl } from "./scope-context.js";
 import { noticeUnlinked } from "./internal/unlinked.js";
 import type { Cancellable } from "./on-cancel.js";
 import type { StartContext, Task, TaskContext } from "./task.js";
@@ -126,6 +129,10 @@ export function nursery<T>(first: unknown, second?: unknown, third?: NurseryOpti
  * Opens a nursery for `await using`: when the block ends, disposal waits for every child and
  * rejects with `NurseryError` if any failed. Code in the block should use `n.signal`.
  *
+ * `openNursery(parent, options?)` opens it as the child of `parent`, as `nursery(parent, body)`
+ * does: a task (followed through a cancel hook, listed under it in task trees), a scope context, a
+ * nursery or any signal. `openNursery(options?)` opens a root, or one under `options.signal`.
+ *
  * An error thrown by the block itself is not visible to disposal (JavaScript does not pass it on),
  * so disposal still waits for the children; call `n.cancel()` in a `catch` if they must stop then,
  * or use {@link nursery}, which sees the body's error.
@@ -133,12 +140,21 @@ export function nursery<T>(first: unknown, second?: unknown, third?: NurseryOpti
  * @example
  * ```ts
  * {
- *   await using n = openNursery({ name: "workers" });
+ *   await using n = openNursery(task, { name: "workers" });
  *   n.spawn(worker);
  *   n.spawn(worker);
  * } // waits for both workers here
  * ```
  */
-export function openNursery(options?: NurseryOptions): Nursery & AsyncDisposable {
-  return new NurseryImpl(options);
+export function openNursery(options?: NurseryOptions): Nursery & AsyncDisposable;
+export function openNursery(parent: Cancellable, options?: NurseryOptions): Nursery & AsyncDisposable;
+export function openNursery(first?: unknown, second?: NurseryOptions): Nursery & AsyncDisposable {
+  // One argument is the parent when it is one of the library's own (an options object with a
+  // `signal` is Cancellable by shape, and stays the options); two arguments always are.
+  if (second !== undefined || isLibraryParent(first)) return new NurseryImpl(second, checkParent("parent", first));
+  return new NurseryImpl(first as NurseryOptions | undefined);
+}
+
+function isLibraryParent(value: unknown): boolean {
+  return value instanceof TaskImpl || value instanceof NurseryImpl || value instanceof ScopeContextImpl || isAbortSignal(value);
 }

@@ -1201,6 +1201,26 @@ describe("nursery at the edges", () => {
     expect(seen).toEqual([false, "server", true, "number", true]);
   });
 
+  it("regression: a nursery works with its methods destructured", async () => {
+    const value = await nursery(async ({ spawn, start, cancel, name }) => {
+      const ready = await start<number>(({ started }) => started(7));
+      const a = spawn(async () => ready + 1);
+      const joined = await a;
+      spawn(({ signal }) => untilAborted(signal));
+      cancel("done");
+      return [joined, name];
+    });
+    expect(value).toEqual([8, "nursery"]);
+    // The same function on every read, so a stored reference stays valid.
+    const n = openNursery();
+    expect(n.spawn).toBe(n.spawn);
+    const { cancel: stop, spawn: add } = n;
+    add(({ signal }) => untilAborted(signal));
+    stop();
+    await n[Symbol.asyncDispose]();
+    expect(n.cancelRequested).toBe(true);
+  });
+
   it("regression: a throwing onCancel hook is a cleanup error of its task, listed once in the NurseryError", async () => {
     const boom = new Error("hook failed");
     const log: string[] = [];

@@ -9,6 +9,7 @@ import {
   failAfter,
   moveOnAfter,
   nursery,
+  openNursery,
   shield,
   type ScopeContext,
 } from "@nursery/core";
@@ -209,5 +210,47 @@ describe("n.start(caller, fn)", () => {
       return port;
     });
     expect(value).toBe(8080);
+  });
+});
+
+describe("openNursery(parent, options?)", () => {
+  it("is the task's child: listed under it, cancelled with it, children newest first", async () => {
+    const log: string[] = [];
+    const inside = deferred<void>();
+    let tree = "";
+    await nursery(async (n) => {
+      const handler = n.spawn(async (task) => {
+        await using m = openNursery(task, { name: "inner" });
+        m.spawn(async (t) => {
+          await untilCancelled(t);
+          log.push("older");
+        });
+        m.spawn(async (t) => {
+          await untilCancelled(t);
+          log.push("newer");
+        }, { name: "stuck" });
+        inside.resolve();
+      }, { name: "handler" });
+      await inside.promise;
+      tree = dumpTree(n);
+      handler.cancel();
+    }, { name: "root" });
+    expect(tree).toMatch(/handler \[running[^\n]*\n\s+└─ inner \(nursery\)/);
+    expect(log).toEqual(["newer", "older"]);
+  });
+
+  it("keeps the options form: one object with a `signal` is the options, and a bad parent is named", async () => {
+    const controller = new AbortController();
+    const n = openNursery({ signal: controller.signal, name: "opts" });
+    expect(n.name).toBe("opts");
+    controller.abort("gone");
+    expect(n.cancelRequested).toBe(true);
+    await expect(n[Symbol.asyncDispose]()).rejects.toBeInstanceOf(CancelledError);
+    const under = openNursery(controller.signal, { name: "under" });
+    expect(under.cancelRequested).toBe(true);
+    await expect(under[Symbol.asyncDispose]()).rejects.toBeInstanceOf(CancelledError);
+    expect(() => openNursery({} as never, { name: "x" })).toThrow(
+      new TypeError("Expected `parent` to be a task, a scope context or an AbortSignal, got `[object Object]` (object)"),
+    );
   });
 });

@@ -100,6 +100,9 @@ describe("public types", () => {
       expectTypeOf(failAfter(10, async () => 1)).toEqualTypeOf<Promise<number>>();
       expectTypeOf(shield(async () => "s")).toEqualTypeOf<Promise<string>>();
       expectTypeOf(openNursery()).toEqualTypeOf<Nursery & AsyncDisposable>();
+      expectTypeOf(openNursery(new AbortController().signal, { name: "x" })).toEqualTypeOf<Nursery & AsyncDisposable>();
+      // @ts-expect-error the parent is a Cancellable, not a number
+      void openNursery(5, { name: "x" });
       // @ts-expect-error cancelOrder is "reverse" or "concurrent"
       void nursery(() => 1, { cancelOrder: "sideways" });
       // @ts-expect-error timeout is a number
@@ -130,6 +133,8 @@ describe("public types", () => {
   it("issue 17: the parent-first forms type their scope context, start's T and started()'s argument", async () => {
     await nursery(async (n) => {
       await n.spawn(async (task) => {
+        expectTypeOf(openNursery(task)).toEqualTypeOf<Nursery & AsyncDisposable>();
+        expectTypeOf(openNursery(task, { name: "inner" })).toEqualTypeOf<Nursery & AsyncDisposable>();
         expectTypeOf(nursery(task, () => 1)).toEqualTypeOf<Promise<number>>();
         expectTypeOf(moveOnAfter(task, 10, (scope) => scope.name)).toEqualTypeOf<Promise<string | undefined>>();
         expectTypeOf(failAfter(task, 10, async () => 1)).toEqualTypeOf<Promise<number>>();

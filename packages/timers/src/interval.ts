@@ -10,9 +10,9 @@
 // skipped in `missed`; the next tick is the next grid point. `timers/promises`' setInterval
 // instead queues every missed tick and yields them back-to-back. See
 // docs/design/decisions/timers-missed-ticks.md.
-import { realClock, type Cancellable, type Clock } from "@nursery/core";
-import { signalOf, sourceOf } from "./internal/source.js";
-import { startWait, type Waiter } from "./internal/waiter.js";
+import { cancelReasonOf, realClock, type Cancellable, type Clock } from "@nursery/core";
+import { sourceOf } from "./internal/source.js";
+import { startSourceWait, startWait, type Waiter } from "./internal/waiter.js";
 import { checkNumber, checkOptionalClock, checkOptionalSignal, checkOptions } from "@nursery/core/adapter";
 import type { SleepOptions } from "./sleep.js";
 
@@ -39,7 +39,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 class Ticker implements IntervalIterator {
   readonly #period: number;
   readonly #start: number;
-  readonly #signal: AbortSignal | undefined;
+  /** Listened to through `onCancel`/`cancelReasonOf`: a task's AbortSignal is never created. */
+  readonly #source: Cancellable | undefined;
   readonly #clock: Clock;
   #last = 0; // index of the last tick yielded
   #done = false;
@@ -47,9 +48,9 @@ class Ticker implements IntervalIterator {
   #pending = 0; // next() calls not yet settled
   #newest: Promise<unknown> | undefined = undefined; // the newest of them
 
-  constructor(period: number, signal: AbortSignal | undefined, clock: Clock) {
+  constructor(period: number, source: Cancellable | undefined, clock: Clock) {
     this.#period = period;
-    this.#signal = signal;
+    this.#source = source;
     this.#clock = clock;
     this.#start = clock.now();
   }
@@ -74,12 +75,13 @@ class Ticker implements IntervalIterator {
 
   #step(): Promise<IteratorResult<Tick, undefined>> {
     if (this.#done) return Promise.resolve(DONE);
-    const signal = this.#signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const source = this.#source;
+    const reason = source === undefined ? undefined : cancelReasonOf(source);
+    if (reason !== undefined) return Promise.reject(reason);
     const now = this.#clock.now();
     const due = this.#dueAt(this.#last + 1);
     if (now >= due) return Promise.resolve({ done: false, value: this.#tick(now) });
-    const waiter = startWait(due - now, signal, this.#clock);
+    const waiter = source === undefined ? startWait(due - now, undefined, this.#clock) : startSourceWait(due - now, source, this.#clock);
     this.#waiter = waiter;
     return waiter.promise.then(
       (): IteratorResult<Tick, undefined> => {
@@ -154,7 +156,7 @@ export function interval(first: Cancellable | number, second?: number | SleepOpt
   checkNumber("ms", second, { min: 0, above: true });
   checkOptions("options", third);
   const clock = checkOptionalClock("clock", third?.clock) ?? sourceOf(first).clock ?? realClock;
-  return new Ticker(second as number, signalOf(first), clock);
+  return new Ticker(second as number, first, clock);
 }
 
 function intervalOld(ms: number, options?: SleepOptions): IntervalIterator {

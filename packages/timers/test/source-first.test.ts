@@ -86,6 +86,34 @@ describe("interval(source, ms)", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("listens to a task through onCancel: a task whose signal was never read still has no AbortSignal", async () => {
+    const clock = new VirtualClock();
+    const ticks: number[] = [];
+    /** The task's lazily created AbortController, looked up where core keeps it (task-impl.ts). */
+    const controllerOf = (task: object): unknown => (task as { extras?: { controller?: unknown } }).extras?.controller;
+    let controller: unknown = "unset";
+    let seen: unknown;
+    await nursery(async (n) => {
+      const t = n.spawn(async (task) => {
+        try {
+          for await (const tick of interval(task, 100)) {
+            ticks.push(tick.index);
+            controller = controllerOf(task);
+          }
+        } catch (err) {
+          seen = err;
+          controller = controllerOf(task);
+        }
+      });
+      await clock.advance(100);
+      t.cancel();
+    }, { clock });
+    expect(ticks).toEqual([1]);
+    expect(seen).toBeInstanceOf(CancelledError);
+    expect(controller).toBeUndefined();
+    expect(clock.pending).toBe(0);
+  });
+
   it("throws the house TypeError for a zero period", () => {
     expect(() => interval(new AbortController().signal, 0)).toThrow(
       new TypeError("Expected `ms` to be a finite number > 0, got `0` (number)"),

@@ -158,7 +158,26 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
 
   // ===== Spawning =====
 
-  spawn<T>(fn: (task: TaskContext) => T | PromiseLike<T>, options?: { name?: string }): Task<T> {
+  // The methods also work destructured (`nursery(async ({ spawn }) => ...)`): each getter makes
+  // its closure on first read and keeps it, one per nursery, none per task (as Task's `cancel`,
+  // task-impl.ts). Test: nursery.test.ts, "regression: a nursery works with its methods destructured".
+  #spawnFn: Nursery["spawn"] | undefined;
+  #startFn: Nursery["start"] | undefined;
+  #cancelFn: Nursery["cancel"] | undefined;
+
+  get spawn(): Nursery["spawn"] {
+    return (this.#spawnFn ??= (fn, options) => this.#spawn(fn, options));
+  }
+
+  get start(): Nursery["start"] {
+    return (this.#startFn ??= ((first: unknown, second?: unknown, third?: StartOptions) => this.#start(first, second, third)) as Nursery["start"]);
+  }
+
+  get cancel(): Nursery["cancel"] {
+    return (this.#cancelFn ??= (reason) => this.#cancel(reason));
+  }
+
+  #spawn<T>(fn: (task: TaskContext) => T | PromiseLike<T>, options?: { name?: string }): Task<T> {
     checkFunction("fn", fn);
     const name = this.#checkSpawn(options);
     const index = ++this.#spawned; // counts every spawn, so `task-<n>` is the nth child
@@ -168,7 +187,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
     return task;
   }
 
-  start<T = void>(first: unknown, second?: unknown, third?: StartOptions): Promise<T> {
+  #start<T = void>(first: unknown, second?: unknown, third?: StartOptions): Promise<T> {
     // `start(caller, fn, options?)`, or the older `start(fn, { signal })`.
     const parentForm = typeof first !== "function" && typeof second === "function";
     const fn = (parentForm ? second : first) as (task: StartContext<T>) => unknown;
@@ -212,7 +231,7 @@ export class NurseryImpl implements Nursery, TaskOwner, TreeNode, AsyncDisposabl
 
   // ===== Cancellation: first reason wins, then newest child first =====
 
-  cancel(reason?: unknown): void {
+  #cancel(reason?: unknown): void {
     if (this.cancelReason !== undefined || this.#phase === CLOSED) return;
     this.#beginCancel(new CancelledError({ source: "explicit", detail: reason, nursery: this.name }), "self");
   }

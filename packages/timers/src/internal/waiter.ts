@@ -16,7 +16,7 @@
 // cancel hook) is a bound function rather than a closure; the abort listener is one bound function per
 // list of waits, added through core's `onCancel`. A task-bound wait (`TaskWait`) is leaner still: every
 // sleeping task holds one (bench scenario 3b: 1,351 B per sleeping task, 1,469 B before).
-import { onCancel, type Clock, type TaskContext, type TimerHandle } from "@nursery/core";
+import { isAbortSignal, onCancel, type Cancellable, type Clock, type TaskContext, type TimerHandle } from "@nursery/core";
 
 /** Every pending wait on one signal, oldest first, and the one abort listener that serves them. */
 class SignalWaiters {
@@ -84,6 +84,8 @@ export class Waiter {
   prev: Waiter | undefined = undefined;
   next: Waiter | undefined = undefined;
   settled = false;
+  /** Set for a wait bound to a task through `onCancel` (startSourceWait), instead of `list`. */
+  removeHook: (() => void) | undefined = undefined;
 
   constructor(readonly clock: Clock) {
     this.promise = new Promise<void>((resolve, reject) => {
@@ -97,6 +99,7 @@ export class Waiter {
     if (this.settled) return;
     this.settled = true;
     this.list?.unlink(this);
+    this.removeHook?.();
     this.resolve();
   }
 
@@ -106,8 +109,30 @@ export class Waiter {
     this.settled = true;
     this.clock.clearTimer(this.timer as TimerHandle);
     this.list?.unlink(this);
+    this.removeHook?.();
     this.resolve();
   }
+}
+
+/** The cancel hook of a Waiter bound to a task (startSourceWait). */
+function cancelWaiter(this: Waiter, reason: unknown): void {
+  if (this.settled) return;
+  this.settled = true;
+  this.removeHook = undefined; // it fired, and onCancel removed it
+  this.clock.clearTimer(this.timer as TimerHandle);
+  this.reject(reason);
+}
+
+/**
+ * `startWait` for any Cancellable: a signal shares its one listener list; anything else (a task,
+ * a scope context) is followed through core's `onCancel`, which creates no AbortSignal for a task.
+ * The caller has checked that `source` is not cancelled (`cancelReasonOf`).
+ */
+export function startSourceWait(ms: number, source: Cancellable, clock: Clock): Waiter {
+  if (isAbortSignal(source)) return startWait(ms, source, clock);
+  const w = startWait(ms, undefined, clock);
+  if (!w.settled) w.removeHook = onCancel(source, cancelWaiter.bind(w));
+  return w;
 }
 
 /**
