@@ -3,11 +3,13 @@
 // whose rule and value read alike in core, timers, fetch, streams, process and effection. Only the
 // argument's name differs. A package that grew its own check with other words fails here.
 import { describe, expect, it } from "@jest/globals";
-import { CancelledError, failAfter, moveOnAfter, nursery, openNursery, TimeoutError, type Nursery } from "@nursery/core";
+import { createServer } from "node:http";
+import { CancelledError, failAfter, moveOnAfter, nursery, openNursery, TimeoutError, type Nursery, type TaskContext } from "@nursery/core";
 import { onCancel, onTaskEnd } from "@nursery/core/adapter";
 import { expectInvalidArgument, INVALID_ARGUMENT_MESSAGE } from "@nursery/core/testing";
 import { callWithSignal, runOperation, spawnOperation, useNursery } from "@nursery/effection";
 import { fetch, HttpError, Limiter, TaskEndedError } from "@nursery/fetch";
+import { serve } from "@nursery/http";
 import { exec, ProcessError, spawnProcess } from "@nursery/process";
 import { channel, ChannelClosedError, iterate, map, merge, pipeline, PipelineStageError, take } from "@nursery/streams";
 import { deadline, interval, sleep, timeout } from "@nursery/timers";
@@ -27,6 +29,10 @@ async function caught(call: () => unknown): Promise<unknown> {
 const owner = { signal: new AbortController().signal };
 const url = "http://127.0.0.1:9/never-sent";
 const fn = (): undefined => undefined;
+// Never listens: serve() checks its options before it touches the server.
+const server = createServer();
+// serve() reads only the task's signal before its options fail.
+const task = owner as unknown as TaskContext;
 const source = (): Iterable<number> => [1, 2, 3];
 // Never loaded: openPool checks its options before it starts a thread.
 const worker = new URL("file:///never/loaded.mjs");
@@ -68,6 +74,7 @@ const kinds: Record<string, Kind> = {
       ["process exec()", "options", (o) => exec(owner, "true", [], o)],
       ["process spawnProcess()", "options", (o) => spawnProcess(owner, "true", [], o)],
       ["workers openPool()", "options", (o) => openPool(fakeNursery, worker, o)],
+      ["http serve()", "options", (o) => serve(task, server, o)],
       ["effection runOperation()", "options", (o) => runOperation(function* () {}, o)],
       ["effection useNursery()", "options", (o) => useNursery(o)],
       ["effection spawnOperation()", "options", (o) => spawnOperation(fakeNursery, function* () {}, o)],
@@ -107,6 +114,9 @@ const kinds: Record<string, Kind> = {
       ["effection callWithSignal()", "fn", (f) => callWithSignal(f)],
       ["kit onCancel()", "callback", (f) => onCancel(owner.signal, f)],
       ["kit onTaskEnd()", "callback", (f) => onTaskEnd(owner, f)],
+      ["http serve() handler", "handler", (f) => serve(task, server, { handler: f })],
+      ["http serve() onError", "onError", (f) => serve(task, server, { handler: fn, onError: f })],
+      ["http serve() onShutdown", "onShutdown", (f) => serve(task, server, { handler: fn, onShutdown: f })],
     ],
   },
   "a duration below zero": {
@@ -121,6 +131,8 @@ const kinds: Record<string, Kind> = {
       ["fetch fetch() deadline", "deadline", (ms) => fetch(owner, url, { deadline: ms })],
       ["process exec() grace", "grace", (ms) => exec(owner, "true", [], { grace: ms })],
       ["workers openPool() grace", "grace", (ms) => openPool(fakeNursery, worker, { grace: ms })],
+      ["http serve() grace", "grace", (ms) => serve(task, server, { handler: fn, grace: ms })],
+      ["http serve() drainDelay", "drainDelay", (ms) => serve(task, server, { handler: fn, drainDelay: ms })],
     ],
   },
   "a clock without methods": {
@@ -182,7 +194,7 @@ describe("the adapter kit's argument checks across every package", () => {
     const packages = new Set(
       Object.values(kinds).flatMap(({ cases }) => cases.map(([label]) => label.split(" ")[0])),
     );
-    expect([...packages].sort()).toEqual(["core", "effection", "fetch", "kit", "process", "streams", "timers", "workers"]);
+    expect([...packages].sort()).toEqual(["core", "effection", "fetch", "http", "kit", "process", "streams", "timers", "workers"]);
   });
 });
 

@@ -5,8 +5,11 @@ import {
   checkCount,
   checkNumber,
   checkOneOf,
+  checkOptionalFunction,
+  checkOptionsRecord,
   defineErrorClass,
   errorBrandKey,
+  isRecord,
   onCancel,
   onTaskEnd,
   readErrorBrand,
@@ -38,6 +41,31 @@ describe("checkOneOf", () => {
     expect((thrown(() => checkOneOf("x", "z", ["a", "b"])) as TypeError).message).toBe('Expected `x` to be "a" or "b", got `"z"` (string)');
     expect((thrown(() => checkOneOf("x", 1, ["a", "b", "c"])) as TypeError).message).toBe('Expected `x` to be "a", "b" or "c", got `1` (number)');
     expect(checkOneOf("x", "b", ["a", "b"])).toBe("b");
+  });
+});
+
+describe("checkOptionalFunction", () => {
+  it("returns the function or undefined and refuses anything else, null too", () => {
+    const fn = (): number => 1;
+    expect(checkOptionalFunction<() => number>("onError", fn)).toBe(fn);
+    expect(checkOptionalFunction("onError", undefined)).toBeUndefined();
+    expectInvalidArgument(thrown(() => checkOptionalFunction("onError", null)), "onError");
+    expect(thrown(() => checkOptionalFunction("onError", 5))).toHaveProperty("message", "Expected `onError` to be a function, got `5` (number)");
+  });
+});
+
+describe("checkOptionsRecord and isRecord", () => {
+  it("reads an absent bag as {}, returns a present one and refuses null and primitives", () => {
+    const bag = { grace: 1 };
+    expect(checkOptionsRecord("options", bag)).toBe(bag);
+    expect(checkOptionsRecord("options", undefined)).toEqual({});
+    expectInvalidArgument(thrown(() => checkOptionsRecord("options", null)), "options");
+    expect(thrown(() => checkOptionsRecord("options", 5))).toHaveProperty("message", "Expected `options` to be an options object, got `5` (number)");
+  });
+
+  it("counts objects and arrays as records, never null or primitives", () => {
+    expect([{}, [], new Date()].map(isRecord)).toEqual([true, true, true]);
+    expect([null, undefined, 1, "s", () => 1].map(isRecord)).toEqual([false, false, false, false, false]);
   });
 });
 

@@ -2,17 +2,17 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
 import { isCancellation, nursery, realClock, type TaskContext } from "@nursery/core";
-import { cancelReasonOf, checkDuration, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, checkDuration, checkOptionalFunction, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, isRecord, onCancel } from "@nursery/core/adapter";
 import type { ServeOptions } from "./options.js";
 import { ServedServer, type ServeConfig } from "./internal/served-server.js";
-import { checkOptionalFunction, checkPath, isObject } from "./internal/validate.js";
+import { checkProbePath } from "./internal/probe-path.js";
 
 /** What serve() needs of a server: `http.Server` and `https.Server` both have it. */
 export type HttpServer = Pick<Server, "listen" | "close" | "closeIdleConnections" | "closeAllConnections" | "address" | "listening" | "on" | "removeListener" | "listeners" | "listenerCount">;
 
 function isServer(value: unknown): value is Server {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     typeof value.listen === "function" &&
     typeof value.closeAllConnections === "function" &&
     typeof value.closeIdleConnections === "function" &&
@@ -27,14 +27,14 @@ function configOf(server: Server, options: ServeOptions | undefined): ServeConfi
     throw invalid("handler", "a function (the server has no \"request\" listener to use)", handler);
   }
   const listen = options?.listen;
-  if (listen !== undefined && !isObject(listen) && !(typeof listen === "number" && Number.isInteger(listen) && listen >= 0 && listen < 65536)) {
+  if (listen !== undefined && !isRecord(listen) && !(typeof listen === "number" && Number.isInteger(listen) && listen >= 0 && listen < 65536)) {
     throw invalid("listen", "a port number or listen options", listen);
   }
   checkOptionalString("name", options?.name);
   return {
     handler,
-    readiness: checkPath("readiness", options?.readiness),
-    liveness: checkPath("liveness", options?.liveness),
+    readiness: checkProbePath("readiness", options?.readiness),
+    liveness: checkProbePath("liveness", options?.liveness),
     drainDelay: checkDuration("drainDelay", options?.drainDelay === undefined ? 0 : options.drainDelay),
     grace: checkDuration("grace", options?.grace === undefined ? 5000 : options.grace),
     cleanupTimeout: checkDuration("cleanupTimeout", options?.cleanupTimeout === undefined ? 1000 : options.cleanupTimeout),
@@ -98,7 +98,7 @@ async function listening(server: Server, task: TaskContext, listen: ServeOptions
  * ```
  */
 export async function serve(task: TaskContext, server: HttpServer, options?: ServeOptions): Promise<void> {
-  if (!isObject(task) || !isAbortSignal((task as { signal?: unknown }).signal)) throw invalid("task", "a task (with a signal)", task);
+  if (!isRecord(task) || !isAbortSignal((task as { signal?: unknown }).signal)) throw invalid("task", "a task (with a signal)", task);
   if (!isServer(server)) throw invalid("server", "an http.Server or https.Server", server);
   const config = configOf(server, options);
   const reason = cancelReasonOf(task);

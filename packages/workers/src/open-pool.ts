@@ -28,13 +28,15 @@ import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { Piscina } from "piscina";
 import { onCancel, type Clock, type Nursery, type TaskContext } from "@nursery/core";
+import { checkClock, checkCount, checkDuration, checkOptionsRecord, checkString, invalidArgument as invalid, isRecord } from "@nursery/core/adapter";
 import { WorkerError } from "./errors.js";
 import { CONTROL_KEY, newControl } from "./internal/control.js";
 import { Job, type JobHost } from "./internal/job.js";
 import { JobQueue } from "./internal/job-queue.js";
 import { JobTaskImpl } from "./internal/job-task.js";
+import { checkOwner } from "./internal/owner.js";
+import { checkWorkerFile } from "./internal/worker-file.js";
 import type { JobTask } from "./job-task.js";
-import { checkClock, checkCount, checkDuration, checkOwner, checkString, checkWorkerFile, invalid, isObject, optionsOf } from "./internal/validate.js";
 import type { PoolOptions, RunJobOptions } from "./options.js";
 
 /** A pool of worker threads owned by a nursery. Made by {@link openPool}. */
@@ -106,7 +108,7 @@ class Pool implements WorkerPool, JobHost {
     if (options["minThreads"] !== undefined) threads["minThreads"] = checkCount("minThreads", options["minThreads"], 0);
     if (options["idleTimeout"] !== undefined) threads["idleTimeout"] = checkDuration("idleTimeout", options["idleTimeout"]);
     if (options["resourceLimits"] !== undefined) {
-      if (!isObject(options["resourceLimits"])) throw invalid("resourceLimits", "an object", options["resourceLimits"]);
+      if (!isRecord(options["resourceLimits"])) throw invalid("resourceLimits", "an object", options["resourceLimits"]);
       threads["resourceLimits"] = options["resourceLimits"];
     }
     if (options["execArgv"] !== undefined) {
@@ -154,7 +156,7 @@ class Pool implements WorkerPool, JobHost {
 
   run(owner: Nursery | TaskContext, input: unknown, options?: RunJobOptions): JobTask<unknown> {
     const { nursery, task: ownerTask } = checkOwner("owner", owner);
-    const o = optionsOf("options", options);
+    const o = checkOptionsRecord("options", options);
     const exportName = o["export"] === undefined ? "default" : checkString("export", o["export"]);
     const name = o["name"] === undefined ? this.#defaultName(exportName) : checkString("name", o["name"]);
     const grace = o["grace"] === undefined ? this.#grace : checkDuration("grace", o["grace"]);
@@ -300,5 +302,5 @@ class Pool implements WorkerPool, JobHost {
 export function openPool<I = unknown, O = unknown>(owner: Nursery | TaskContext, worker: string | URL, options?: PoolOptions): WorkerPool<I, O> {
   const { nursery } = checkOwner("owner", owner);
   const file = checkWorkerFile(worker);
-  return new Pool(nursery, file, optionsOf("options", options)) as unknown as WorkerPool<I, O>;
+  return new Pool(nursery, file, checkOptionsRecord("options", options)) as unknown as WorkerPool<I, O>;
 }

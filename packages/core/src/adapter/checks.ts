@@ -63,6 +63,20 @@ export function checkFunction(name: string, value: unknown): void {
   if (typeof value !== "function") throw invalidArgument(name, "a function", value);
 }
 
+/**
+ * {@link checkFunction}, or `undefined` when absent; returns the callback typed as `F`, so an
+ * optional hook is read and checked in one line.
+ *
+ * @example
+ * ```ts
+ * const onError = checkOptionalFunction<(err: unknown) => void>("onError", options.onError);
+ * ```
+ */
+export function checkOptionalFunction<F extends Function = (...args: never[]) => unknown>(name: string, value: unknown): F | undefined {
+  if (value !== undefined && typeof value !== "function") throw invalidArgument(name, "a function", value);
+  return value as F | undefined;
+}
+
 /** A string (empty allowed). */
 export function checkString(name: string, value: unknown): string {
   if (typeof value !== "string") throw invalidArgument(name, "a string", value);
@@ -94,9 +108,31 @@ export function checkOptionalSignal(name: string, value: unknown): AbortSignal |
 
 /** An options bag: `undefined` or an object (not `null`, not a primitive). */
 export function checkOptions(name: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== "object" || value === null)) {
+  if (value !== undefined && !isRecord(value)) {
     throw invalidArgument(name, "an options object", value);
   }
+}
+
+/**
+ * {@link checkOptions}, returning the bag as a record to read option by option (`{}` when absent).
+ *
+ * @example
+ * ```ts
+ * const o = checkOptionsRecord("options", options);
+ * const grace = checkDuration("grace", o["grace"] ?? 5000);
+ * ```
+ */
+export function checkOptionsRecord(name: string, value: unknown): Record<string, unknown> {
+  checkOptions(name, value);
+  return (value ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * `value` is an object (not `null`, not a primitive), to read its properties: the test behind
+ * {@link checkOptions}, for checks of a package's own that accept an object.
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
 }
 
 /** `"a" or "b"`, `"a", "b" or "c"`: the choices as a message names them. */

@@ -1,4 +1,5 @@
-// One server served by serve(): the requests in flight, the sockets, and the shutdown steps.
+// One server served by serve(): the requests in flight, the sockets, and the shutdown steps. What
+// serve() answers and reports itself (probes, 500, 503, a failed request's report) is answers.ts.
 //
 // Goal. Every request is a task; shutdown (the server's task cancelled, e.g. SIGTERM under run())
 // drops nothing that could have finished, in one budget: readiness fails at once, the listener
@@ -36,15 +37,12 @@
 // destroyed: it shows up, by method and URL with its age, in run()'s shutdown-timeout report.
 // "upgrade" and "connect" requests (WebSockets) are not request tasks; their sockets are destroyed
 // at the end of the budget like the others.
-import { channel } from "node:diagnostics_channel";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 import { isCancellation, type Clock, type Nursery, type Task, type TaskContext, type TimerHandle } from "@nursery/core";
 import { cancelReasonOf, onCancel } from "@nursery/core/adapter";
-import type { RequestErrorContext, RequestHandler, ServeOptions, ShutdownPhase } from "../options.js";
-
-/** Published once for each failed request, with `{ error, task, request }`. */
-export const errorChannel = channel("nursery:http:error");
+import type { RequestHandler, ServeOptions, ShutdownPhase } from "../options.js";
+import { answer, answerProbe, reportError } from "./answers.js";
 
 // A request's task is kept on the request under a symbol rather than in a WeakMap: a WeakMap
 // entry per request is an ephemeron, which the garbage collector processes specially.
@@ -83,40 +81,6 @@ export interface ServeConfig {
 }
 
 type Listener = (...args: unknown[]) => void;
-
-function pathOf(url: string | undefined): string {
-  const u = url ?? "/";
-  const q = u.indexOf("?");
-  return q === -1 ? u : u.slice(0, q);
-}
-
-/** Answers a short text response the package writes itself (probes, 500, 503). */
-function answer(res: ServerResponse, status: number, body: string, close: boolean): void {
-  if (res.headersSent || res.destroyed) return;
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
-  res.writeHead(status, {
-    "content-type": "text/plain; charset=utf-8",
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-    ...(close ? { connection: "close" } : {}),
-  });
-  res.end(body);
-}
-
-function reportError(config: ServeConfig, error: unknown, context: RequestErrorContext): void {
-  if (errorChannel.hasSubscribers) errorChannel.publish({ error, task: context.task, request: context.request });
-  const hook = config.onError;
-  if (hook === undefined) {
-    console.error(`${context.task.name} failed:`, error);
-    return;
-  }
-  try {
-    hook(error, context);
-  } catch (hookError) {
-    // The hook's own failure must not be lost either, nor break the server.
-    console.error(`${context.task.name} failed:`, error, "\nand onError threw:", hookError);
-  }
-}
 
 export class ServedServer {
   readonly #server: Server;
@@ -223,7 +187,8 @@ export class ServedServer {
   }
 
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (this.#probe(req, res)) return;
+    const { readiness, liveness } = this.#config;
+    if ((readiness !== undefined || liveness !== undefined) && answerProbe(req, res, readiness, liveness, this.#phase === SERVING, this.#phase >= CLOSING)) return;
     const requests = this.#requests;
     if (this.#phase >= CLOSING || requests === undefined) {
       // Arrived on a keep-alive socket after the listener closed: not started, and the client is
@@ -234,24 +199,6 @@ export class ServedServer {
     const spawned: { task?: Task<void> } = {};
     spawned.task = requests.spawn((task) => this.#runRequest(task, spawned, req, res), { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
   };
-
-  #probe(req: IncomingMessage, res: ServerResponse): boolean {
-    const { readiness, liveness } = this.#config;
-    if (readiness === undefined && liveness === undefined) return false;
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const path = pathOf(req.url);
-    const close = this.#phase >= CLOSING;
-    if (path === readiness) {
-      if (this.#phase === SERVING) answer(res, 200, "ready\n", close);
-      else answer(res, 503, "shutting down\n", close);
-      return true;
-    }
-    if (path === liveness) {
-      answer(res, 200, "live\n", close);
-      return true;
-    }
-    return false;
-  }
 
   /**
    * The request's task function. `spawned.task` is the Task that spawn() returned for `task` (set
@@ -322,7 +269,7 @@ export class ServedServer {
 
   #failed(error: unknown, task: TaskContext, req: IncomingMessage, res: ServerResponse): void {
     if (cancelReasonOf(task) !== undefined && isCancellation(error)) return; // #cut answers it
-    reportError(this.#config, error, { task, request: req });
+    reportError(this.#config.onError, error, { task, request: req });
     if (!res.headersSent) answer(res, 500, "internal server error\n", this.#phase >= CLOSING);
     else if (!res.writableEnded) res.destroy(); // half a response: the client must see it failed
   }
