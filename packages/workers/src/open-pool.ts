@@ -26,6 +26,7 @@
 //   after `#unsettled` is 0.
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
+import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { onCancel, type Clock, type Nursery, type TaskContext } from "@nursery/core";
 import { checkClock, checkCount, checkDuration, checkOptionsRecord, checkString, invalidArgument as invalid, isRecord } from "@nursery/core/adapter";
@@ -96,6 +97,8 @@ class Pool implements WorkerPool, JobHost {
   #keeperReason: { reason: unknown } | undefined = undefined;
   readonly #closed: Promise<void>;
   #markClosed!: () => void;
+  /** Every thread piscina started that has not emitted 'exit' (see #trackThreads). */
+  readonly #live = new Set<Worker>();
 
   constructor(nursery: Nursery, file: string, options: Record<string, unknown>) {
     this.file = file;
@@ -130,6 +133,8 @@ class Pool implements WorkerPool, JobHost {
     this.control = newControl(maxThreads);
     this.#freeSlots = Array.from({ length: maxThreads }, (_, i) => maxThreads - 1 - i);
     this.piscina = new Piscina({ ...threads, workerData: { [CONTROL_KEY]: this.control } });
+    this.#trackThreads();
+    this.piscina.on("workerCreate", () => this.#trackThreads());
     try {
       nursery.spawn((keeper) => this.#keep(keeper), { name: this.name });
     } catch (err) {
@@ -265,10 +270,30 @@ class Pool implements WorkerPool, JobHost {
     this.#shutDown(error);
   }
 
+  /**
+   * Notes each thread piscina lists, until its 'exit'. piscina's destroy() waits only for the
+   * threads still in its list: one it already let go (an idle thread above minThreads, removed at
+   * once with the default idleTimeout 0; a thread that emitted 'error') may still be ending, and a
+   * process that exits while a Worker is mid-teardown can abort (SIGABRT). close() waits for these too.
+   */
+  #trackThreads(): void {
+    for (const worker of this.piscina.threads) {
+      if (this.#live.has(worker) || worker.threadId === -1) continue;
+      this.#live.add(worker);
+      worker.once("exit", () => this.#live.delete(worker));
+    }
+  }
+
+  /** Resolves once every thread this pool ever had emitted 'exit'. */
+  #allExited(): Promise<void> {
+    return Promise.all([...this.#live].filter((w) => w.threadId !== -1).map((w) => new Promise<void>((resolve) => w.once("exit", () => resolve())))).then(() => undefined);
+  }
+
   #maybeDestroy(): void {
     if (this.#state !== CLOSING || this.#unsettled > 0) return;
     this.#state = CLOSED;
-    this.piscina.destroy().then(
+    this.#trackThreads();
+    this.piscina.destroy().then(() => this.#allExited()).then(
       () => this.#markClosed(),
       (err: unknown) => {
         this.#failure ??= { error: err };

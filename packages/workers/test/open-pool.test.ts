@@ -132,3 +132,22 @@ describe("openPool", () => {
     });
   });
 });
+
+describe("openPool: threads at close", () => {
+  it("regression: close() resolves only once every thread the pool had exited, also one piscina let go as idle (exiting mid-teardown can abort the process)", async () => {
+    const seen: Array<{ threadId: number }> = [];
+    await nursery(async (n) => {
+      const pool = openPool(n, JOBS, { maxThreads: 2, minThreads: 1 });
+      const piscina = (pool as unknown as { piscina: { threads: Array<{ threadId: number }>; on(e: string, f: () => void): void } }).piscina;
+      const note = (): void => {
+        for (const w of piscina.threads) if (!seen.includes(w)) seen.push(w);
+      };
+      piscina.on("workerCreate", note);
+      note();
+      await Promise.all([1, 2, 3, 4].map((i) => pool.run(n, { i }, { export: "echo" })));
+      note();
+      await pool.close();
+      expect(seen.map((w) => w.threadId)).toEqual(seen.map(() => -1));
+    });
+  });
+});
