@@ -2,8 +2,8 @@
 import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCancellable, isCancellable } from "./internal/abort.js";
-import { checkOptions, checkOptionalSignal, invalidArgument as invalid, type Cancellable } from "@nursery/core/adapter";
+import { helperSource, isCancellable } from "./internal/abort.js";
+import { invalidArgument as invalid, type Cancellable } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 import type { HelperOptions } from "./take.js";
 
@@ -39,13 +39,7 @@ export function merge<T>(first: unknown, second?: unknown): TaskIterator<T> {
   if (!isIterable(sources)) throw invalid("sources", "an iterable of sources", sources);
   const list = [...sources];
   list.forEach((source, index) => checkSource(`sources[${index}]`, source));
-  let cancel: Cancellable | undefined;
-  if (old) {
-    checkOptions("options", second);
-    cancel = checkOptionalSignal("options.signal", (second as HelperOptions | undefined)?.signal);
-  } else {
-    cancel = checkCancellable("task", first);
-  }
+  const cancel = helperSource(old, first, second);
   return new Iteration<T>(sourceOf(new MergeReader<T>(list as object[])), cancel, false);
 }
 

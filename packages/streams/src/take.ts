@@ -1,8 +1,8 @@
 // take(): the first `count` chunks of a source, then the source is closed without reading more.
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCancellable, isCancellable } from "./internal/abort.js";
-import { checkCount, checkOptions, checkOptionalSignal, type Cancellable } from "@nursery/core/adapter";
+import { helperSource, isCancellable } from "./internal/abort.js";
+import { checkCount, type Cancellable } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 
 /** The old options of {@link take}, {@link merge} and {@link map}; the task now comes first. */
@@ -44,13 +44,7 @@ export function take<T>(first: unknown, second: unknown, third?: unknown): TaskI
   const count = old ? second : third;
   checkSource("source", source);
   checkCount("count", count, 0, true);
-  let cancel: Cancellable | undefined;
-  if (old) {
-    checkOptions("options", third);
-    cancel = checkOptionalSignal("options.signal", (third as HelperOptions | undefined)?.signal);
-  } else {
-    cancel = checkCancellable("task", first);
-  }
+  const cancel = helperSource(old, first, third);
   return new Iteration<T>(sourceOf(new TakeReader<T>(source, count as number)), cancel, false);
 }
 

@@ -2,7 +2,7 @@
 // left goes. Listening for the abort itself is core's `onCancel` (@nursery/core/adapter): every
 // operation adds exactly one listener through it and calls the remover when it settles.
 import { isCancellation } from "@nursery/core";
-import { cancelReasonOf, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
+import { cancelReasonOf, checkOptionalSignal, checkOptions, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
 
 /**
  * True when `err` is what a cancellation of `source` looks like: the reason itself, or a
@@ -45,4 +45,14 @@ export function isCancellable(value: unknown): value is Cancellable {
 export function checkCancellable(name: string, value: unknown): Cancellable {
   if (!isCancellable(value)) throw invalidArgument(name, "a task, a scope context or an AbortSignal", value);
   return value;
+}
+
+/**
+ * The cancellation source of a helper called in either form, checked after its other arguments:
+ * `task` as the first argument, or (the deprecated form, `old`) `options.signal`.
+ */
+export function helperSource(old: boolean, first: unknown, options: unknown): Cancellable | undefined {
+  if (!old) return checkCancellable("task", first);
+  checkOptions("options", options);
+  return checkOptionalSignal("options.signal", (options as { signal?: unknown } | undefined)?.signal);
 }
