@@ -135,19 +135,60 @@ describe("openPool", () => {
 
 describe("openPool: threads at close", () => {
   it("regression: close() resolves only once every thread the pool had exited, also one piscina let go as idle (exiting mid-teardown can abort the process)", async () => {
-    const seen: Array<{ threadId: number }> = [];
-    await nursery(async (n) => {
-      const pool = openPool(n, JOBS, { maxThreads: 2, minThreads: 1 });
-      const piscina = (pool as unknown as { piscina: { threads: Array<{ threadId: number }>; on(e: string, f: () => void): void } }).piscina;
-      const note = (): void => {
-        for (const w of piscina.threads) if (!seen.includes(w)) seen.push(w);
-      };
-      piscina.on("workerCreate", note);
-      note();
-      await Promise.all([1, 2, 3, 4].map((i) => pool.run(n, { i }, { export: "echo" })));
-      note();
-      await pool.close();
-      expect(seen.map((w) => w.threadId)).toEqual(seen.map(() => -1));
-    });
+    type Thread = { threadId: number; terminate(): Promise<number>; once(e: "exit", f: () => void): void };
+    const seen: Thread[] = [];
+    const letGo: Thread[] = [];
+    // Holds the end of a thread piscina lets go as idle (it calls terminate() and forgets the
+    // thread), so that thread is still ending when close() runs: the moment the crash needed.
+    let releaseLetGo!: () => void;
+    const letGoGate = new Promise<void>((resolve) => (releaseLetGo = resolve));
+    let closing = false;
+    try {
+      await nursery(async (n) => {
+        const pool = openPool(n, JOBS, { maxThreads: 2, minThreads: 1 });
+        const piscina = (pool as unknown as { piscina: { threads: Thread[]; on(e: string, f: () => void): void } }).piscina;
+        const note = (): void => {
+          for (const worker of piscina.threads) {
+            if (seen.includes(worker)) continue;
+            seen.push(worker);
+            const terminate = worker.terminate.bind(worker);
+            worker.terminate = () => {
+              if (closing) return terminate();
+              letGo.push(worker);
+              return letGoGate.then(terminate);
+            };
+          }
+        };
+        piscina.on("workerCreate", note);
+        note();
+        // Two jobs running at once: two threads; when both end, piscina keeps one (minThreads 1).
+        const logs = [eventLog(), eventLog()];
+        const jobs = logs.map((log) => pool.run(n, { log }, { export: "wait" }));
+        await Promise.all(logs.map((log) => waitForEvent(log, "started")));
+        note();
+        for (const job of jobs) job.cancel();
+        await Promise.all(jobs.map((job) => job.then(undefined, () => undefined)));
+        while (letGo.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(seen).toHaveLength(2);
+        const [idle] = letGo as [Thread];
+        const kept = seen.find((worker) => worker !== idle) as Thread;
+        expect(idle.threadId).not.toBe(-1);
+
+        closing = true;
+        let closed = false;
+        const whenClosed = pool.close().then(() => (closed = true));
+        // piscina's destroy() waits for the kept thread's exit only; a turn after it, a close()
+        // that trusted destroy() has resolved while the let-go thread is still running.
+        await new Promise<void>((resolve) => kept.once("exit", resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(closed).toBe(false);
+        releaseLetGo();
+        await whenClosed;
+        expect(seen.map((w) => w.threadId)).toEqual(seen.map(() => -1));
+      });
+    } finally {
+      releaseLetGo();
+    }
   });
 });
