@@ -1,37 +1,14 @@
 // No child process outlives the program, however it exits: each live process registers an exit
 // hook (core's onProcessExit) that SIGKILLs its group right before the process exits. The fixture
 // imports the built packages (run `npx tsc -b`).
-import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
-import { spawnFixture, type Fixture } from "@nursery/core/testing";
+import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
-import { isAlive, tempDir, waitUntil } from "./helpers.js";
+import { processTreeFixture } from "./helpers.js";
 
-const FIXTURE = join(__dirname, "fixtures", "exit-kinds.mjs");
-const tmp = tempDir();
-let fixture: Fixture | undefined;
-let pids: number[] = [];
-
-afterEach(() => {
-  fixture?.kill();
-  fixture = undefined;
-  // Only after a failure can any of these still exist; the check keeps a reused pid safe enough.
-  for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  pids = [];
-});
-afterAll(() => tmp.remove());
-
-async function startFixture(mode: string): Promise<Fixture> {
-  fixture = spawnFixture(FIXTURE, { args: [mode, tmp.path(`trap-${mode}.txt`)] });
-  const line = await fixture.waitForLine(/^pids /);
-  pids = line.split(" ").slice(1).map(Number);
-  expect(pids).toHaveLength(3);
-  await fixture.waitForLine("ready");
-  expect(pids.map(isAlive)).toEqual([true, true, true]);
-  return fixture;
-}
-
+const tree = processTreeFixture(join(__dirname, "fixtures", "exit-kinds.mjs"));
+const startFixture = async (mode: string) => (await tree.start(mode)).app;
 // SIGKILLed processes are reaped by init a moment after our exit: wait for that, bounded.
-const gone = (): Promise<void> => waitUntil(() => pids.every((pid) => !isAlive(pid)), `pids ${pids.join(" ")} gone`);
+const gone = tree.gone;
 
 describe("child processes when the program exits", () => {
   it("are killed when a second SIGINT forces the exit", async () => {

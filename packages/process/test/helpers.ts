@@ -1,9 +1,11 @@
-// Shared test helpers: liveness checks, waiting for a file a child writes, and cleanup of every
-// process and owner a test created.
+// Shared test helpers: liveness checks, waiting for a file a child writes, cleanup of every
+// process and owner a test created, and the process-tree fixture programs.
+import { afterAll, afterEach, expect } from "@jest/globals";
 import { getEventListeners } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnFixture, type Fixture } from "@nursery/core/testing";
 import type { Subprocess } from "@nursery/process";
 
 /** True while `pid` exists (kill -0); false once kill -0 fails with ESRCH. */
@@ -84,4 +86,46 @@ export function cleanup(): {
 /** The number of abort listeners on `signal`. */
 export function listeners(signal: AbortSignal): number {
   return getEventListeners(signal, "abort").length;
+}
+
+/**
+ * A fixture program that starts a tree of three processes under run() and prints `pids A B C`,
+ * then `ready` (test/fixtures/exit-kinds.mjs, orphans.mjs). Registers the file's afterEach (kill
+ * the program, then SIGKILL any of its processes still alive: only after a failure can one be)
+ * and afterAll (remove the temporary directory).
+ */
+export function processTreeFixture(file: string): {
+  /** Starts the program in `mode` and waits until its three processes are alive. */
+  start(mode: string): Promise<{ app: Fixture; trapFile: string }>;
+  /** The pids the last program printed. */
+  pids(): number[];
+  /** Resolves once every one of them is gone (SIGKILLed processes are reaped a moment later), bounded. */
+  gone(): Promise<void>;
+} {
+  const tmp = tempDir();
+  let fixture: Fixture | undefined;
+  let pids: number[] = [];
+  afterEach(() => {
+    fixture?.kill();
+    fixture = undefined;
+    // The liveness check keeps a reused pid safe enough.
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    pids = [];
+  });
+  afterAll(() => tmp.remove());
+  return {
+    async start(mode) {
+      const trapFile = tmp.path(`trap-${mode}.txt`);
+      const app = spawnFixture(file, { args: [mode, trapFile] });
+      fixture = app;
+      const line = await app.waitForLine(/^pids /);
+      pids = line.split(" ").slice(1).map(Number);
+      expect(pids).toHaveLength(3);
+      await app.waitForLine("ready");
+      expect(pids.map(isAlive)).toEqual([true, true, true]);
+      return { app, trapFile };
+    },
+    pids: () => pids,
+    gone: () => waitUntil(() => pids.every((pid) => !isAlive(pid)), `pids ${pids.join(" ")} gone`),
+  };
 }
