@@ -12,6 +12,23 @@ function untilCancelled(task: TaskContext): Promise<never> {
   return new Promise((_, reject) => onCancel(task, reject));
 }
 
+/**
+ * Serves `server` with a 1 s grace on `clock`, sends GET /slow, and once its route is inside
+ * (`inside`) shuts down and lets the grace end: the route's task is cancelled, and the framework's
+ * error handler must answer 503 "shutting down", never 500.
+ */
+async function expectCancelledRouteAnswers503(server: http.Server, clock: VirtualClock, inside: Promise<void>): Promise<void> {
+  const served = await startServing({ grace: 1000 }, { server, clock });
+  const reply = get(`${served.url}/slow`);
+  await inside;
+  served.shutdown();
+  await served.reached("closing");
+  await clock.advance(1000);
+  const r = (await reply) as Reply;
+  expect([r.status, r.body]).toEqual([503, "shutting down\n"]);
+  await served.done;
+}
+
 describe("serve with Express", () => {
   it("hands each route its request's task, and a reply sent after `await task` during shutdown is not reset", async () => {
     const work = deferred<string>();
@@ -53,16 +70,8 @@ describe("serve with Express", () => {
       errors.push(err);
       next(err);
     });
-    const served = await startServing({ grace: 1000 }, { server: http.createServer(app), clock });
-    const reply = get(`${served.url}/slow`);
-    await inside.promise;
-    served.shutdown();
-    await served.reached("closing");
-    await clock.advance(1000);
-    const r = (await reply) as Reply;
-    expect([r.status, r.body]).toEqual([503, "shutting down\n"]);
+    await expectCancelledRouteAnswers503(http.createServer(app), clock, inside.promise);
     expect(errors).toEqual([]);
-    await served.done;
   });
 });
 
@@ -110,16 +119,8 @@ describe("serve with Fastify", () => {
       await untilCancelled(requestTask(request.raw));
     });
     await app.ready();
-    const served = await startServing({ grace: 1000 }, { server: app.server, clock });
-    const reply = get(`${served.url}/slow`);
-    await inside.promise;
-    served.shutdown();
-    await served.reached("closing");
-    await clock.advance(1000);
-    const r = (await reply) as Reply;
-    expect([r.status, r.body]).toEqual([503, "shutting down\n"]);
+    await expectCancelledRouteAnswers503(app.server, clock, inside.promise);
     expect(errors).toEqual([]);
-    await served.done;
     await app.close();
   });
 });
