@@ -96,6 +96,38 @@ describe("runOperation(task, operation) not awaited by its task", () => {
     expect(seen).toBeInstanceOf(CancelledError);
   });
 
+  it("started by a task while its nursery is already cancelling newer tasks, starts nothing and rejects with the nursery's reason", async () => {
+    let started = false;
+    let seen: unknown;
+    let nurseryReason: unknown;
+    const olderMayGo = deferred();
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        await olderMayGo.promise; // runs on while the newer task below is being cancelled
+        seen = await settledOutcome(
+          runOperation(task, function* () {
+            started = true;
+          }),
+        );
+      });
+      n.spawn(
+        (newer) =>
+          new Promise<void>((resolve) => {
+            newer.signal.addEventListener("abort", () => {
+              nurseryReason = newer.signal.reason;
+              olderMayGo.resolve();
+              setImmediate(resolve);
+            });
+          }),
+      );
+      await Promise.resolve();
+      n.cancel();
+    });
+    expect(started).toBe(false);
+    expect(seen).toBe(nurseryReason);
+    expect(seen).toBeInstanceOf(CancelledError);
+  });
+
   it("regression: owned by a nursery whose body returns without awaiting it, keeps the nursery open until it ends", async () => {
     const log: string[] = [];
     const gate = deferred();
