@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { getEventListeners } from "node:events";
-import { nursery } from "@nursery/core";
+import { CancelledError, nursery, TimeoutError, type TaskContext } from "@nursery/core";
 import {
   checkCount,
   checkNumber,
@@ -9,6 +9,7 @@ import {
   checkOptionsRecord,
   defineErrorClass,
   errorBrandKey,
+  isCancelledBy,
   isRecord,
   onCancel,
   onTaskEnd,
@@ -145,6 +146,48 @@ describe("onCancel on an AbortSignal", () => {
     controller.abort();
     other();
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+});
+
+describe("isCancelledBy", () => {
+  it("is true for the source's reason itself and for an AbortError once the source is cancelled", () => {
+    const controller = new AbortController();
+    const abortError = new DOMException("This operation was aborted", "AbortError");
+    expect(isCancelledBy(abortError, controller.signal)).toBe(false);
+    const reason = new TimeoutError(5, "deadline"); // a verdict, yet the reason itself
+    controller.abort(reason);
+    expect(isCancelledBy(reason, controller.signal)).toBe(true);
+    expect(isCancelledBy(abortError, controller.signal)).toBe(true);
+    expect(isCancelledBy(Object.assign(new Error("aborted"), { name: "AbortError", code: "ABORT_ERR" }), { signal: controller.signal })).toBe(true);
+  });
+
+  it("is false for a real error seen while cancelled, even one whose cause is the reason", () => {
+    const controller = new AbortController();
+    const reason = new CancelledError({ source: "explicit" });
+    controller.abort(reason);
+    expect(isCancelledBy(new TypeError("terminated"), controller.signal)).toBe(false);
+    expect(isCancelledBy(new Error("flush failed", { cause: reason }), controller.signal)).toBe(false);
+    expect(isCancelledBy(new TimeoutError(5), controller.signal)).toBe(false);
+  });
+
+  it("reads a task's reason, and never throws for a source that is not one", async () => {
+    await nursery(async (n) => {
+      let context: TaskContext | undefined;
+      const task = n.spawn(
+        (t) =>
+          new Promise<void>((resolve) => {
+            context = t;
+            onCancel(t, () => resolve());
+          }),
+      );
+      const abortError = new DOMException("This operation was aborted", "AbortError");
+      expect(isCancelledBy(abortError, context)).toBe(false);
+      task.cancel("stop");
+      expect(isCancelledBy(abortError, context)).toBe(true);
+      expect(isCancelledBy(new Error("real"), context)).toBe(false);
+    });
+    expect(isCancelledBy(new DOMException("aborted", "AbortError"), undefined)).toBe(false);
+    expect(isCancelledBy(new DOMException("aborted", "AbortError"), 42 as never)).toBe(false);
   });
 });
 

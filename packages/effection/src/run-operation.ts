@@ -12,8 +12,22 @@
 // promise rejects with `signal.reason` (identity). The halt threw: that error is a cleanup failure
 // and is what the promise rejects with. Finished before the abort arrived: the operation's own
 // outcome stands, and nothing is halted.
+//
+// An operation never outlives its task. A task that returns (or throws) without awaiting the
+// promise would otherwise leave the operation running after the task, and its nursery, ended. So
+// the operation is halted when its owner ends (core's `onTaskEnd`), and a keeper task joins the
+// owner's nursery (the owner itself when it is a nursery), as @nursery/process does for a child
+// process: it settles only once the effection task has finished, so the nursery waits for the
+// halt's cleanup, and a cleanup error of a halt is the keeper's failure, reported by the nursery
+// (once, even when the owner also rethrows it). The keeper is newer than the owner, so a cancelled
+// nursery halts the operation in the keeper's turn, before the owner's, with the nursery's own
+// reason (recognised by identity as its cancellation). A bare `AbortSignal` owner has no nursery
+// to join: the operation is still halted when the task that signal belongs to ends, but nothing
+// waits for that halt. See docs/design/decisions/effection-teardown.md (7).
 import { run, type Operation, type Task } from "effection";
-import { cancelReasonOf, checkFunction, checkOptions, checkSignal, invalidArgument, isAbortSignal, onCancel, type Cancellable } from "@nursery/core/adapter";
+import type { Nursery } from "@nursery/core";
+import { cancelReasonOf, checkFunction, checkOptions, checkSignal, invalidArgument, isAbortSignal, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
+import { haltReason } from "./internal/halt-reason.js";
 
 /** The old options of {@link runOperation}; the task now comes first. */
 export interface RunOperationOptions {
@@ -38,9 +52,16 @@ export interface RunOperationOptions {
  *   during the halt, it rejects with that error instead (a real error, not a cancellation). A task
  *   already cancelled rejects at once and the operation never starts.
  *
+ * - Task end: the operation never outlives `task`. If the task returns or throws without awaiting
+ *   the promise, the operation is halted then; the task's nursery waits for that halt's cleanup,
+ *   and a cleanup error fails the nursery. The promise rejects with a `CancelledError` (source
+ *   `"parent"`), not reported if nobody awaits it. With a nursery as `task`, the nursery does not
+ *   settle before the operation has ended.
+ *
  * The operation runs in a new top-level effection scope (effection's `run()`): it does not inherit
  * contexts from any effection scope the caller may be inside. One listener is added to `task` and
- * removed when the promise settles.
+ * removed when the promise settles; with a task or a nursery, a task named `effection <operation>`
+ * joins the nursery for as long as the operation runs.
  *
  * @example
  * ```ts
@@ -71,50 +92,145 @@ export function runOperation<T>(first: unknown, second: unknown): Promise<T> {
   }
   const early = cancelReasonOf(signal);
   if (early !== undefined) return Promise.reject(early);
+  return start(signal, operation);
+}
 
-  return new Promise<T>((resolve, reject) => {
-    let task: Task<T> | undefined;
-    let abortedWhileStarting = false;
-    let ended = false;
-    let halting = false;
-    const halt = (running: Task<T>): void => {
-      // The operation already returned or threw: its outcome stands and `running` reports it once
-      // its scope is torn down.
-      if (ended) return;
-      halting = true;
-      running.halt().then(
-        () => reject(cancelReasonOf(signal)),
-        (cleanupError: unknown) => reject(cleanupError),
+const noop = (): void => undefined;
+
+function start<T>(owner: Cancellable, operation: () => Operation<T>): Promise<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  let task: Task<T> | undefined;
+  /** The operation returned or threw by itself: its outcome stands, nothing is halted. */
+  let ended = false;
+  /** Why this module halts the operation; the first reason wins. */
+  let halt: { reason: unknown } | undefined;
+  /** A stop asked for before the effection task exists; committed to `halt` once it does. */
+  let early: { reason: unknown } | undefined;
+  // Read through a function: callbacks set `early` during the synchronous calls below.
+  const halted = (): { reason: unknown } | undefined => early;
+  let ownerEnded = false;
+  let removeListener = noop;
+  let removeEndListener = noop;
+  let removeKeeperListener = noop;
+  const stop = (reason: unknown): void => {
+    if (ended || halt !== undefined) return;
+    if (task === undefined) {
+      early ??= { reason };
+      return;
+    }
+    halt = { reason };
+    halting(task, reason);
+  };
+
+  // The keeper stands for the operation in the owner's nursery (see the header): it settles once
+  // the effection task has finished, and fails with a cleanup error of the halt.
+  let keeper: { resolve(): void; reject(error: unknown): void } | undefined;
+  const nursery = keeperNursery(owner);
+  if (nursery !== undefined) {
+    try {
+      nursery.spawn(
+        (keeperTask) =>
+          new Promise<void>((res, rej) => {
+            keeper = { resolve: res, reject: rej };
+            removeKeeperListener = onCancel(keeperTask, stop);
+          }),
+        { name: `effection ${operation.name === "" ? "operation" : operation.name}` },
       );
-    };
-    // Listen before starting: effection runs the operation synchronously up to its first
-    // suspension, and it may abort `signal` itself in that stretch.
-    const removeListener = onCancel(signal, () => {
-      if (task === undefined) abortedWhileStarting = true;
-      else halt(task);
-    });
-    task = run(function* () {
-      try {
-        const value = yield* operation();
-        if (!halting) ended = true;
-        return value;
-      } catch (error) {
-        ended = true;
-        throw error;
-      }
-    });
-    task.then(
-      (value) => {
-        removeListener();
-        if (!halting) resolve(value);
+    } catch (err) {
+      return Promise.reject(err); // e.g. NurseryClosedError: nothing was started
+    }
+    const early = halted();
+    if (early !== undefined) {
+      // The keeper started cancelled: the nursery is shutting down. Start nothing.
+      removeKeeperListener();
+      keeper?.resolve();
+      return Promise.reject(early.reason);
+    }
+  }
+  const finish = (): void => {
+    removeListener();
+    removeEndListener();
+    removeKeeperListener();
+  };
+  const halting = (running: Task<T>, reason: unknown): void => {
+    running.halt().then(
+      () => {
+        finish();
+        // Nobody can be waiting through an owner that has ended: the cancellation is not reported.
+        if (ownerEnded) promise.catch(noop);
+        reject(reason);
+        keeper?.resolve();
       },
-      (error: unknown) => {
-        removeListener();
-        if (!halting) reject(error);
+      (cleanupError: unknown) => {
+        finish();
+        if (keeper !== undefined) {
+          // The nursery reports it (once, even if the owner rethrows it): never an unhandled rejection.
+          promise.catch(noop);
+          keeper.reject(cleanupError);
+        }
+        reject(cleanupError);
       },
     );
-    if (abortedWhileStarting) halt(task);
+  };
+  // Listen before starting: effection runs the operation synchronously up to its first
+  // suspension, and it may abort `signal` itself in that stretch.
+  removeListener = onCancel(owner, stop);
+  removeEndListener = onTaskEnd(owner, () => {
+    ownerEnded = true;
+    stop(haltReason("the task that ran the effection operation ended"));
   });
+  const gone = halted();
+  if (gone !== undefined) {
+    // The owner had already ended (a call from a task that returned): start nothing.
+    finish();
+    keeper?.resolve();
+    return Promise.reject(gone.reason);
+  }
+  task = run(function* () {
+    try {
+      const value = yield* operation();
+      if (halt === undefined) ended = true;
+      return value;
+    } catch (error) {
+      ended = true;
+      throw error;
+    }
+  });
+  task.then(
+    (value) => {
+      if (halt !== undefined) return;
+      finish();
+      resolve(value);
+      keeper?.resolve();
+    },
+    (error: unknown) => {
+      if (halt !== undefined) return;
+      finish();
+      reject(error);
+      keeper?.resolve();
+    },
+  );
+  // Asked to stop while the operation ran up to its first suspension: halted now, unless it has
+  // already returned or thrown (its outcome then stands).
+  const starting = halted();
+  if (starting !== undefined && !ended) {
+    halt = starting;
+    halting(task, starting.reason);
+  }
+  return promise;
+}
+
+/** The nursery a keeper joins: the owner's own when it is a task, the owner when it is a nursery. */
+function keeperNursery(owner: Cancellable): Pick<Nursery, "spawn"> | undefined {
+  const self = owner as { spawn?: unknown; nursery?: { spawn?: unknown } };
+  if (typeof self.spawn === "function") return owner as unknown as Nursery;
+  const nursery = self.nursery;
+  return typeof nursery?.spawn === "function" ? (nursery as Nursery) : undefined;
 }
 
 // A task is recognised without reading its `signal` (which would create its AbortSignal).

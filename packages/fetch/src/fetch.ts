@@ -23,6 +23,7 @@ import { sleep } from "@nursery/timers";
 import type { Limiter } from "./limiter.js";
 import type { RetryOptions } from "./retry.js";
 import { TaskEndedError } from "./errors.js";
+import { isAbortOf } from "./internal/abort-product.js";
 import { bindResponse, toHttpError } from "./internal/body.js";
 import { hasEnded, Operation } from "./internal/operation.js";
 import { parseRetryAfter, retryPolicy, type RetryPolicy } from "./internal/retry-policy.js";
@@ -205,9 +206,12 @@ async function send(op: Operation, p: Prepared): Promise<Response> {
         throw attempt.signal.reason;
       }
     } catch (err) {
-      if (op.signal.aborted) throw op.signal.reason;
+      // An abort's reason stands in only for what the abort caused: a real failure (a refused or
+      // reset connection) that coincides with the abort is reported as itself, never retried.
+      if (isAbortOf(err, op.signal)) throw op.signal.reason;
+      if (op.signal.aborted) throw err;
       // Not the operation: the attempt's own timeout, or a failure on the way.
-      const timedOut = attempt.signal.aborted;
+      const timedOut = isAbortOf(err, attempt.signal);
       const failure: unknown = timedOut ? attempt.signal.reason : err;
       op.releaseSlot();
       const retryable = timedOut || isNetworkError(err);

@@ -2,7 +2,7 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
 import { isCancellation, nursery, realClock, type TaskContext } from "@nursery/core";
-import { cancelReasonOf, checkDuration, checkOptionalFunction, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, isRecord, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, checkDuration, checkOptionalFunction, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, isCancelledBy, isRecord, onCancel } from "@nursery/core/adapter";
 import type { ServeOptions } from "./options.js";
 import { ServedServer, type ServeConfig } from "./internal/served-server.js";
 import { checkProbePath } from "./internal/probe-path.js";
@@ -53,11 +53,10 @@ async function listening(server: Server, task: TaskContext, listen: ServeOptions
     if (listen !== undefined) server.listen(listen);
     await ready;
   } catch (err) {
-    const reason = cancelReasonOf(task);
-    if (reason !== undefined) {
-      server.close(() => undefined);
-      throw reason as Error; // a task's cancellation reason is its CancelledError
-    }
+    if (cancelReasonOf(task) !== undefined) server.close(() => undefined);
+    // The reason stands in only for what the cancellation caused (events.once's AbortError): a
+    // listen error (EADDRINUSE) that arrives as the task is cancelled is still that error.
+    if (isCancelledBy(err, task)) throw cancelReasonOf(task) as Error; // a task's cancellation reason is its CancelledError
     throw err;
   } finally {
     remove();

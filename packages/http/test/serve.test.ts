@@ -211,6 +211,32 @@ describe("serve", () => {
     }
   });
 
+  it("regression: a listen error that arrives as the task is cancelled rejects with the listen error, not the cancellation", async () => {
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    const server = http.createServer();
+    const n = openNursery();
+    // The nursery is cancelled by a listener on "error" that runs right after serve()'s own, in the
+    // same emit: serve() sees EADDRINUSE only once the task's cancellation has been decided.
+    const listen = server.listen.bind(server) as (...args: unknown[]) => http.Server;
+    server.listen = ((...args: unknown[]) => {
+      const listening = listen(...args);
+      server.on("error", () => n.cancel());
+      return listening;
+    }) as typeof server.listen;
+    n.spawn((task) => serve(task, server, { handler: () => undefined, listen: { port, host: "127.0.0.1" } }));
+    try {
+      const outcome = await n[Symbol.asyncDispose]().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect((outcome as { errors?: unknown[] } | undefined)?.errors).toEqual([expect.objectContaining({ code: "EADDRINUSE" })]);
+    } finally {
+      taken.close();
+    }
+  });
+
   it("throws a TypeError for a request it does not serve", () => {
     expect(() => requestTask({} as http.IncomingMessage)).toThrow(
       new TypeError("Expected `request` to be a request served by serve(), got `[object Object]` (object)"),

@@ -2,7 +2,7 @@
 // group, the grace period, SIGKILL, and the rejection with the owner's reason.
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { VirtualClock } from "@nursery/core/testing";
-import { spawnProcess } from "@nursery/process";
+import { exec, ProcessError, spawnProcess } from "@nursery/process";
 import { cleanup, isAlive, listeners, tempDir, waitForFile, waitUntil } from "./helpers.js";
 
 const tracked = cleanup();
@@ -27,6 +27,16 @@ async function readUntil(lines: AsyncIterable<string>, last: string): Promise<st
 }
 
 describe("cancellation", () => {
+  it("regression: a command that fails to start as its owner is cancelled rejects with ERR_PROCESS_SPAWN, not the cancellation", async () => {
+    const controller = new AbortController();
+    // The system's ENOENT arrives a tick after spawn; the owner is cancelled before it.
+    const pending = exec({ signal: controller.signal }, "nursery-no-such-command");
+    controller.abort(new Error("stop"));
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcessError);
+    expect(err).toMatchObject({ code: "ERR_PROCESS_SPAWN", cause: expect.objectContaining({ code: "ENOENT" }) });
+  });
+
   it("kills the process and its grandchildren, then rejects with the owner's signal.reason", async () => {
     const owner = tracked.owner();
     // A large grace: only the group being empty can end the wait (no timing in this test).

@@ -1,9 +1,9 @@
 // map(): applies an async function to each chunk, up to `concurrency` at once, results in order.
-import { checkCancellable, isCancellable, isCancelledBy } from "./internal/abort.js";
+import { checkCancellable, isCancellable } from "./internal/abort.js";
 import { Consumer } from "./internal/consumer.js";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { DONE, attempt, sourceOf, type Outcome, type Reader } from "./internal/reader.js";
-import { checkCount, checkFunction, checkOptions, checkOptionalSignal, invalidArgument, type Cancellable } from "@nursery/core/adapter";
+import { checkCount, checkFunction, checkOptions, checkOptionalSignal, invalidArgument, isCancelledBy, type Cancellable } from "@nursery/core/adapter";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 import type { HelperOptions } from "./take.js";
 

@@ -16,12 +16,12 @@ import { Duplex, Writable, finished } from "node:stream";
 import { pipeline as nodePipeline } from "node:stream/promises";
 import type { ReadableWritablePair } from "node:stream/web";
 import { PipelineStageError } from "./errors.js";
-import { isCancellable, isCancelledBy } from "./internal/abort.js";
+import { isCancellable } from "./internal/abort.js";
 import { isCancellation } from "@nursery/core";
 import { Iteration, checkSource } from "./internal/iteration.js";
 import { isNodeReadable } from "./internal/readable-reader.js";
 import { attempt } from "./internal/reader.js";
-import { cancelReasonOf, checkOptions, checkOptionalSignal, describeValue, invalidArgument as invalid, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
+import { cancelReasonOf, checkOptions, checkOptionalSignal, describeValue, invalidArgument as invalid, isCancelledBy, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
 import { isWebReadable } from "./internal/web-reader.js";
 import type { IterateSource, TaskIterator } from "./iterate.js";
 

@@ -1,7 +1,8 @@
 // @nursery/core/adapter: what every adapter of the nursery packages shares, written once. Argument
 // checks that throw the house TypeError, one way to define an error class with its code and a
 // brand that holds across installed copies, and the listeners that tie a resource to a task: on
-// cancellation (`onCancel`) and on any end (`onTaskEnd`). The adapters in this repository use
+// cancellation (`onCancel`) and on any end (`onTaskEnd`), and the test that tells a cancellation from
+// a real error seen while cancelled (`isCancelledBy`). The adapters in this repository use
 // nothing else for these jobs; other people's adapters are welcome to.
 export {
   checkNumber,
@@ -25,6 +26,7 @@ export {
 } from "./checks.js";
 export { defineErrorClass, errorBrandKey, readErrorBrand, type ErrorClassSpec } from "./define-error.js";
 export { onTaskEnd } from "./task-end.js";
+export { isCancelledBy } from "./cancelled-by.js";
 export { invalidArgument, describeValue } from "../invalid-argument.js";
 export { onCancel, cancelReasonOf, type Cancellable } from "../on-cancel.js";
 export { isAbortSignal } from "../is-abort-signal.js";

@@ -3,7 +3,9 @@
 //   - tells the operation when the body is done (read to the end, cancelled, or failed), which is
 //     when the request really ends: its listener, deadline timer and limiter slot are released then;
 //   - refuses to read once the operation is aborted (rejecting with the abort reason itself, e.g.
-//     the task's CancelledError) or once the owning task has returned (TaskEndedError).
+//     the task's CancelledError) or once the owning task has returned (TaskEndedError);
+//   - reports a read that failed with its own error, even when the operation was aborted by then:
+//     the abort reason stands in only for what the abort caused (`isAbortOf`).
 // undici alone would reject a read after abort with a fresh DOMException, not the task's reason.
 //
 // On abort, undici's stream is cancelled at once rather than waiting for undici to error it.
@@ -12,6 +14,7 @@
 // is cancelled. As a safety net (undici has the same one for its own unlocked bodies, which our
 // reader locks), the operation is aborted when the wrapping stream is garbage-collected.
 import { EXCERPT_BYTES, HttpError, TaskEndedError } from "../errors.js";
+import { isAbortOf } from "./abort-product.js";
 import type { Operation } from "./operation.js";
 
 const noop = (): void => {};
@@ -57,7 +60,9 @@ export function bindResponse(op: Operation, response: Response, method: string):
         try {
           chunk = await reader.read();
         } catch (err) {
-          const reason: unknown = op.signal.aborted ? op.signal.reason : err;
+          // The abort reason replaces only what the abort caused; a real error (a connection
+          // reset, a decoding error) seen after the abort is still that error.
+          const reason: unknown = isAbortOf(err, op.signal) ? op.signal.reason : err;
           settle();
           controller.error(reason);
           return;

@@ -8,7 +8,8 @@
 // - One abort listener on the owner's signal per process, added at spawn, removed in #finish().
 // - The operation settles once (#finish), after the child's 'close' (exit + stdio closed) and, when
 //   cancelled, after its group is empty or was SIGKILLed. A cancelled operation rejects with the
-//   reason it was cancelled with (identity), whatever the exit status.
+//   reason it was cancelled with (identity), whatever the exit status; a process that failed to
+//   start rejects with ERR_PROCESS_SPAWN even if cancelled before the system reported it.
 // - Cancellation is delivered once (#cancel set once), from the owner's signal or from the keeper.
 // - Signals are only sent while the group can still exist: never after #finish, never after the
 //   group was seen empty (its id may be reused).
@@ -266,11 +267,13 @@ export class OwnedChild {
     this.#clearGrace();
     this.#clearPoll();
     const spec = this.spec;
-    if (this.#cancel !== undefined) {
+    const pid = this.child?.pid;
+    // A process that never started failed for its own reason (ENOENT, EACCES), which a
+    // cancellation arriving before the system said so must not hide: errors are never swallowed.
+    if (this.#cancel !== undefined && this.#spawnError === undefined) {
       this.#reject(this.#cancel.reason);
       return;
     }
-    const pid = this.child?.pid;
     if (this.#spawnError !== undefined) {
       this.#reject(
         new ProcessError({

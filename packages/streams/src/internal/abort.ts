@@ -1,25 +1,8 @@
-// What a cancellation looks like to this package's readers, and where an error with no caller
-// left goes. Listening for the abort itself is core's `onCancel` (@nursery/core/adapter): every
-// operation adds exactly one listener through it and calls the remover when it settles.
-import { isCancellation } from "@nursery/core";
-import { cancelReasonOf, checkOptionalSignal, checkOptions, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
-
-/**
- * True when `err` is what a cancellation of `source` looks like: the reason itself, or a
- * cancellation-shaped error (Node `AbortError` wrapping it, DOMException `AbortError`,
- * `CancelledError`) raised after the signal aborted.
- *
- * Never by `cause`: `new Error("flush failed", { cause: signal.reason })` is a real error that
- * happened during the cancellation, and reading it as the cancellation would lose it. Node's own
- * wrapper (`AbortError`, code `ABORT_ERR`) is cancellation-shaped, so it needs no `cause` test.
- */
-export function isCancelledBy(err: unknown, source: Cancellable | undefined): boolean {
-  // The source's reason, not `signal.aborted`: a task's cancellation is decided (its reason set)
-  // before its signal aborts, and deep in a tree core delivers the abort a moment later.
-  const reason = source === undefined ? undefined : cancelReasonOf(source);
-  if (reason === undefined) return false;
-  return err === reason || isCancellation(err);
-}
+// Where an error with no caller left goes, and what this package accepts as a cancellation source.
+// Listening for the abort itself is core's `onCancel`, and telling a cancellation from a real error
+// is core's `isCancelledBy` (both @nursery/core/adapter): every operation adds exactly one listener
+// through `onCancel` and calls the remover when it settles.
+import { checkOptionalSignal, checkOptions, invalidArgument, isAbortSignal, type Cancellable } from "@nursery/core/adapter";
 
 /**
  * Raises an error that has no caller left to receive it (a source's cleanup that failed after its

@@ -22,12 +22,12 @@
 // Rejected designs: racing each `next()` against a per-read abort promise (one listener per chunk,
 // and the source is never closed); `AbortSignal.any` per iteration (leaks on Node 20); wrapping in
 // an async generator (its `return()` queues behind the blocked `next()`, so it cannot end early).
-import { isCancelledBy, reportDetached } from "./abort.js";
+import { reportDetached } from "./abort.js";
 import { IteratorReader } from "./iterator-reader.js";
 import { nested } from "./nesting.js";
 import { isNodeReadable, nodeReader } from "#streams-host/node-readable";
 import { DONE, READER, hasReader, type Outcome, type Reader } from "./reader.js";
-import { cancelReasonOf, invalidArgument as invalid, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
+import { cancelReasonOf, invalidArgument as invalid, isCancelledBy, onCancel, onTaskEnd, type Cancellable } from "@nursery/core/adapter";
 import { WebReader, isWebReadable } from "./web-reader.js";
 import type { TaskIterator } from "../iterate.js";
 
