@@ -13,8 +13,9 @@ import type { Nursery } from "./nursery.js";
  */
 export interface TaskContext {
   /**
-   * Aborts when this task is cancelled; `signal.reason` is then a `CancelledError`. Pass it to
-   * everything the task awaits (`fetch`, `sleep`, streams) so cancellation reaches them. Created on
+   * Aborts when this task is cancelled; `signal.reason` is then a `CancelledError`. The library's
+   * operations take the task itself first (`sleep(task, ms)`, `nursery(task, body)`); pass the
+   * signal to platform and third-party APIs that take one (`fetch(url, { signal })`). Created on
    * first read, so tasks that never look at it cost no `AbortController`.
    */
   readonly signal: AbortSignal;

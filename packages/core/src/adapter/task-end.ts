@@ -53,8 +53,9 @@ function call(owner: TaskLike, callback: () => void): void {
   }
 }
 
-// What an adapter is given is often only `{ signal: task.signal }`: a task's signal stands for the
-// task (core knows which task handed it out), so the resource still ends with its task.
+// What an adapter is given is often not the task itself: a scope context opened from it, or an
+// older `{ signal: task.signal }`. A task's signal stands for the task (core knows which task
+// handed it out), so the resource still ends with its task.
 function ownerOf(owner: unknown): unknown {
   if (isAbortSignal(owner)) return signalOwners.get(owner);
   if (isTaskLike(owner)) return owner;
@@ -66,10 +67,10 @@ function ownerOf(owner: unknown): unknown {
  * Calls `callback` once when `owner`, a task, has ended (its function returned, threw or was
  * cancelled), and returns a function that removes it; call the remover when the resource is given
  * back earlier. If the task has already ended, `callback` runs at once. `owner` may also be a
- * task's own `signal`, or `{ signal: task.signal }` (what an operation called with a task's signal
- * holds): it stands for that task. Any other owner (a nursery, a `{ signal }` of some other
- * controller, any other signal) has no end but its signal's abort (see `onCancel`): `callback` is
- * never called.
+ * task's own `signal`, or an object whose `signal` is one: a scope context opened from the task
+ * (`moveOnAfter(task, ms, (scope) => ...)`) or an older `{ signal: task.signal }`; it stands for
+ * that task. Any other owner (a nursery, a `{ signal }` of some other controller, any other
+ * signal) has no end but its signal's abort (see `onCancel`): `callback` is never called.
  *
  * For adapters: release with it whatever a task was handed and must not keep after it ends.
  *
