@@ -11,6 +11,7 @@
 // The reaction is attached a microtask after the first registration: during the synchronous start
 // of a task's function the task does not yet hold the promise that function returns.
 import type { TaskContext } from "../task.js";
+import { context } from "../internal/context.js";
 import { signalOwners } from "../internal/signal-owner.js";
 import { isAbortSignal } from "../is-abort-signal.js";
 import { checkFunction } from "./checks.js";
@@ -100,7 +101,10 @@ export function onTaskEnd(
       for (const cb of set) call(owner, cb);
       set.clear();
     };
-    queueMicrotask(() => void owner.then(ended, ended));
+    // Outside the task's async context: with currentTask() on, a task's `then` called from inside
+    // the task itself is a wait on itself and rejects at once (internal/task-impl.ts).
+    const storage = context.storage;
+    queueMicrotask(() => void (storage === undefined ? owner.then(ended, ended) : storage.exit(() => owner.then(ended, ended))));
   }
   const entry = (): void => callback();
   callbacks.add(entry);
