@@ -73,8 +73,8 @@ let active: (() => void) | undefined;
  *
  * - a listener still on the task's signal after the task ended;
  * - a timer or interval created by the task (setTimeout/setInterval) still pending after it ended;
- * - a nursery opened inside the task without `{ signal: task.signal }` (its cancellation would
- *   not reach it);
+ * - a nursery opened inside the task without the task as its parent (`nursery(body)` where
+ *   `nursery(task, body)` was meant): its cancellation would not reach it;
  * - a task whose nursery's `childGrace` passed while it was being cancelled, still running.
  *
  * For development and tests: it turns on `currentTask()` and an async_hooks hook, which slow every
@@ -126,7 +126,7 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
     const task = currentTask();
     if (!(task instanceof TaskImpl) || (task.nursery as unknown) === nursery) return;
     if (!linkedUnder(task, nursery)) {
-      warn(task, "unlinked", `nursery "${nursery.name}" was opened inside it without { signal: task.signal }; cancelling the task will not cancel it`);
+      warn(task, "unlinked", `nursery "${nursery.name}" was opened inside it without { signal: task.signal } or the task as its parent (nursery(task, body)); cancelling the task will not cancel it`);
     }
   };
 

@@ -17,7 +17,10 @@ import type { StartContext, Task, TaskContext } from "./task.js";
 
 /** Options of `nursery()` and `openNursery()`. */
 export interface NurseryOptions {
-  /** Outside cancellation, e.g. a request's signal or an enclosing task's `signal`. */
+  /**
+   * A foreign signal to follow, e.g. a request's or a framework's. Inside a task, pass the task as
+   * the parent instead (`nursery(task, body)`); given both, the nursery follows both.
+   */
   signal?: AbortSignal;
   /** Shown in cancellation messages, errors and task trees. Default `"nursery"`. */
   name?: string;
@@ -36,11 +39,11 @@ export interface StartOptions {
   /** Names the task, as `spawn()`'s `name` does. */
   name?: string;
   /**
-   * The caller's signal, usually `task.signal` of the task that awaits `start()`. Until the new
-   * task calls `started()` it is still the caller's work: this signal aborting cancels it (with the
-   * caller's `CancelledError`, by identity) and `start()` rejects with that reason. Already
-   * aborted: `start()` rejects with its reason and nothing is started. After `started()` only the
-   * nursery cancels it.
+   * The caller's signal, in the form without a caller (`start(fn, { signal })`); prefer passing the
+   * caller first, `start(task, fn)`. Until the new task calls `started()` it is still the caller's
+   * work: this signal aborting cancels it (with the caller's `CancelledError`, by identity) and
+   * `start()` rejects with that reason. Already aborted: `start()` rejects with its reason and
+   * nothing is started. After `started()` only the nursery cancels it.
    */
   signal?: AbortSignal;
 }

@@ -9,12 +9,15 @@ import type { Nursery } from "./nursery.js";
  * At run time the context is the same object as the {@link Task} that `spawn()` returned (one
  * object per task keeps tasks small), so it is a thenable. Pass it around freely, but do not
  * return it from an async function or resolve a promise with it: that waits for the task's result,
- * which from inside the task itself never comes. Wrap it instead (`return { task }`).
+ * which from inside the task itself never comes. Wrap it instead (`return { task }`). Done before
+ * the function's first `await` (or anywhere, with `currentTask()` on), it rejects at once with a
+ * `TypeError` saying so; `run()`'s `main` returning it is a type error.
  */
 export interface TaskContext {
   /**
-   * Aborts when this task is cancelled; `signal.reason` is then a `CancelledError`. Pass it to
-   * everything the task awaits (`fetch`, `sleep`, streams) so cancellation reaches them. Created on
+   * Aborts when this task is cancelled; `signal.reason` is then a `CancelledError`. The library's
+   * operations take the task itself first (`sleep(task, ms)`, `nursery(task, body)`); pass the
+   * signal to platform and third-party APIs that take one (`fetch(url, { signal })`). Created on
    * first read, so tasks that never look at it cost no `AbortController`.
    */
   readonly signal: AbortSignal;

@@ -1,6 +1,7 @@
 // Issue 17, type holes at run time: a task waiting for itself, and Task#catch / Task#finally.
 import { describe, expect, it } from "@jest/globals";
 import { NurseryError, enableCurrentTask, nursery, type TaskContext } from "@nursery/core";
+import { onTaskEnd } from "@nursery/core/adapter";
 
 describe("a task that returns its own context", () => {
   it("rejects at once when a task's function returns its own context synchronously", async () => {
@@ -30,6 +31,21 @@ describe("a task that returns its own context", () => {
       return b;
     });
     expect(value).toBe(2);
+  });
+});
+
+describe("onTaskEnd with currentTask() on", () => {
+  it("regression: waits for the task's end instead of taking the registration for a wait on itself", async () => {
+    enableCurrentTask();
+    const log: string[] = [];
+    await nursery(async (n) => {
+      n.spawn(async (task) => {
+        onTaskEnd(task, () => log.push("ended"));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        log.push("returns");
+      });
+    });
+    expect(log).toEqual(["returns", "ended"]);
   });
 });
 

@@ -169,6 +169,26 @@ describe("public types", () => {
     });
   });
 
+  it("issue 17: started() may be called without a value only when T admits undefined, in both start() forms", async () => {
+    await nursery(async (n) => {
+      await n.spawn(async (task) => {
+        await n.start<number>((t) => {
+          // @ts-expect-error start<number>(fn) must be given a number, as start<number>(task, fn) is
+          t.started();
+        }).catch(() => undefined);
+        expectTypeOf(n.start<undefined>(task, (t) => t.started())).toEqualTypeOf<Promise<undefined>>();
+        expectTypeOf(n.start<string | undefined>((t) => t.started())).toEqualTypeOf<Promise<string | undefined>>();
+        // T comes from the annotated parameter in both forms: a started(value) call in the body
+        // cannot be inferred from (TypeScript infers from arguments, not from calls in a body).
+        expectTypeOf(n.start((t: StartContext<number>) => t.started(1))).toEqualTypeOf<Promise<number>>();
+        await n.start(task, (t: StartContext<number>) => {
+          // @ts-expect-error the annotated StartContext<number> takes a number
+          t.started("1");
+        }).catch(() => undefined);
+      });
+    });
+  });
+
   it("issue 17: returning a task's own context from run()'s main is a type error; Task has catch and finally", () => {
     const typesOnly = (): void => {
       // @ts-expect-error main may not return its own context: it would wait for itself forever

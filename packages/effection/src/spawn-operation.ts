@@ -50,7 +50,7 @@ export function spawnOperation<T>(
   checkOptionalString("options.name", options.name);
   const name = options.name ?? (operation.name === "" ? undefined : operation.name);
   return nursery.spawn(
-    (task) => runOperation(operation, { signal: task.signal }),
+    (task) => runOperation(task, operation),
     name === undefined ? {} : { name },
   );
 }

@@ -56,3 +56,20 @@ describe("serve with a throwing onShutdown", () => {
     expect(await reply).toEqual({ error: "ECONNRESET" });
   });
 });
+
+describe("a handler that returns its request's task", () => {
+  it("regression: answers 500 at once and reports a TypeError, instead of waiting for itself", async () => {
+    const reported: unknown[] = [];
+    const served = await startServing({
+      onError: (error) => reported.push(error),
+      handler: async (req, res, request) => request, // the request's task waits for this handler
+    });
+    const reply = await get(`${served.url}/self`);
+    served.shutdown();
+    await served.done;
+    expect(reply).toMatchObject({ status: 500 });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toBeInstanceOf(TypeError);
+    expect((reported[0] as Error).message).toMatch(/^Task "GET \/self" waited for its own result/);
+  });
+});

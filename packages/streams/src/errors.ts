@@ -11,7 +11,7 @@ import { defineErrorClass } from "@nursery/core/adapter";
  *
  * @example
  * ```ts
- * try { await ch.send(item, { signal }) } catch (err) { if (!(err instanceof ChannelClosedError)) throw err }
+ * try { await ch.send(task, item) } catch (err) { if (!(err instanceof ChannelClosedError)) throw err }
  * ```
  */
 export class ChannelClosedError extends Error {
@@ -28,11 +28,11 @@ defineErrorClass(ChannelClosedError, { scope: "@nursery/streams", name: "Channel
  * A stage of a {@link pipeline} failed. Wraps the first real error (as `cause`) and names the stage
  * it came from, so a failure in a five-stage pipeline says where it happened. The pipeline rejects
  * with it once; the other stages are torn down. Cancellations are never wrapped: a cancelled
- * pipeline rejects with its signal's reason.
+ * pipeline rejects with its task's cancellation.
  *
  * @example
  * ```ts
- * try { await pipeline(source, parse, sink, { signal }) }
+ * try { await pipeline(task, source, parse, sink) }
  * catch (err) { if (err instanceof PipelineStageError) log(`${err.stageName} failed`, err.cause) ; throw err }
  * ```
  */

@@ -120,9 +120,11 @@ class Ticker implements IntervalIterator {
 
 /**
  * A periodic timer as an async iterator: yields a {@link Tick} every `ms` milliseconds until the
- * loop breaks or `signal` aborts.
+ * loop breaks or `source` is cancelled.
  *
- * Use it for polling, heartbeats, periodic flushes: `for await (const tick of interval(ms, task))`.
+ * Use it for polling, heartbeats, periodic flushes: `for await (const tick of interval(task, ms))`.
+ * `source` is any `Cancellable` (a task, a scope context, an `AbortSignal`); its clock is used
+ * unless `options.clock` is given. The older `interval(ms, { signal, clock })` is deprecated.
  *
  * - Schedule: ticks are due at `start + k * ms` (k = 1, 2, ...), where `start` is `clock.now()`
  *   when `interval()` is called; the first tick comes one period after the call. The schedule does
@@ -133,17 +135,18 @@ class Ticker implements IntervalIterator {
  * - Resources: a timer and one abort listener exist only while a `next()` call is waiting, so
  *   `break` (which calls `return()`), an exception in the loop body, or cancellation leaves no timer
  *   and no listener. `return()` during a pending `next()` resolves it as done and clears its timer.
- * - Cancellation: `next()` rejects with `signal.reason` itself when `signal` aborts while it waits,
- *   and at once when it is already aborted, so a `for await` loop throws the task's cancellation.
+ * - Cancellation: `next()` rejects with the source's reason itself when it is cancelled while
+ *   `next()` waits, and at once when it already is, so a `for await` loop throws the task's
+ *   cancellation.
  * - Bad input: throws `TypeError` synchronously when `ms` is not a finite number > 0, or when an
  *   option has the wrong type.
  *
  * @example
  * ```ts
  * n.spawn(async (task) => {
- *   for await (const tick of interval(5_000, task)) {
+ *   for await (const tick of interval(task, 5_000)) {
  *     if (tick.missed > 0) log.warn(`heartbeat late, skipped ${tick.missed}`);
- *     await sendHeartbeat(task.signal);
+ *     await sendHeartbeat(task);
  *   }
  * });
  * ```

@@ -4,8 +4,8 @@ import { startTaskWait, startWait } from "./internal/waiter.js";
 import { checkNumber, checkOptionalClock, checkOptionalSignal, checkOptions } from "@nursery/core/adapter";
 
 /**
- * Options of {@link sleep} and {@link interval}. A task's context has both fields, so a task can
- * pass itself: `sleep(1_000, task)`.
+ * Options of the deprecated `sleep(ms, options)` and `interval(ms, options)` forms. The current
+ * forms take the source first, `sleep(task, ms, { clock })`.
  */
 export interface SleepOptions {
   /** Cancels the wait. Pass the task's `signal`; without one the wait cannot be cancelled. */
@@ -15,33 +15,36 @@ export interface SleepOptions {
 }
 
 /**
- * Waits `ms` milliseconds, or until `signal` aborts, whichever comes first.
+ * Waits `ms` milliseconds, or until `source` is cancelled, whichever comes first.
  *
- * Use it wherever a task pauses: backoff between retries, polling, rate limiting. Pass the task's
- * context as the options (`sleep(ms, task)`) so the wait is cancelled with the task and follows the
- * nursery's clock (a `VirtualClock` in tests).
+ * Use it wherever a task pauses: backoff between retries, polling, rate limiting. Pass the task
+ * first (`sleep(task, ms)`) so the wait is cancelled with the task and follows the nursery's clock
+ * (a `VirtualClock` in tests). `source` is any `Cancellable`: a task, a scope context, an
+ * `AbortSignal`, or anything with a `signal`; `options.clock` overrides the source's clock.
  *
- * - Success: resolves with `undefined` after `ms` ms on `clock` (delays above 2^31-1 ms are chunked
- *   by the clock, they do not fire early).
- * - Cancellation: if `signal` is already aborted, rejects at once without setting a timer;
- *   if it aborts during the wait, clears the timer and rejects with `signal.reason` itself (for a
+ * - Success: resolves with `undefined` after `ms` ms on the clock (delays above 2^31-1 ms are
+ *   chunked by the clock, they do not fire early).
+ * - Cancellation: if `source` is already cancelled, rejects at once without setting a timer;
+ *   if it is cancelled during the wait, clears the timer and rejects with its reason itself (for a
  *   task, its `CancelledError`), not a new wrapper error.
- * - Bad input: throws `TypeError` synchronously when `ms` is not a finite number >= 0, or when an
- *   option has the wrong type.
+ * - Bad input: throws `TypeError` synchronously when `source` is not cancellable, when `ms` is not
+ *   a finite number >= 0, or when an option has the wrong type.
  *
  * Costs: one timer. Passed a task, a sleep creates no AbortSignal: it hooks the task directly
- * through core's `onCancel`. Passed a signal, it adds no per-call listener: All pending sleeps (and intervals) on one signal share
- * a single abort listener, removed when the last of them settles, so the signal's listener count
- * is back to its baseline as soon as nothing waits on it, and 100k concurrent sleeps on one signal
- * cost O(n), not O(n^2).
+ * through core's `onCancel`. Passed a signal, it adds no per-call listener: all pending sleeps (and
+ * intervals) on one signal share a single abort listener, removed when the last of them settles,
+ * so the signal's listener count is back to its baseline as soon as nothing waits on it, and 100k
+ * concurrent sleeps on one signal cost O(n), not O(n^2).
+ *
+ * The older `sleep(ms, task)` and `sleep(ms, { signal, clock })` still work and are deprecated.
  *
  * @example
  * ```ts
  * await nursery(async (n) => {
  *   n.spawn(async (task) => {
  *     for (let attempt = 0; ; attempt++) {
- *       if (await poll(task.signal)) return;
- *       await sleep(2 ** attempt * 100, task); // cancelled with the task
+ *       if (await poll(task)) return;
+ *       await sleep(task, 2 ** attempt * 100); // cancelled with the task
  *     }
  *   });
  * });

@@ -6,7 +6,10 @@ import { failAfter, moveOnAfter, realClock, type Cancellable, type ScopeContext,
 import { sourceOf } from "./internal/source.js";
 import { checkOneOf, checkOptionalClock, checkOptions, invalidArgument } from "@nursery/core/adapter";
 
-/** Options of {@link timeout} and {@link deadline}: core's scope options plus `onTimeout`. */
+/**
+ * Options of {@link timeout} and {@link deadline}: core's scope options plus `onTimeout`. The
+ * parent-first forms take them without `signal` ({@link ParentTimeoutOptions}): the parent cancels.
+ */
 export interface TimeoutOptions extends ScopeOptions {
   /**
    * What the returned promise does when the deadline cancels `fn`: `"fail"` (default) rejects with
@@ -48,30 +51,33 @@ function checkInstant(name: string, value: unknown): number {
 }
 
 /**
- * Runs `fn` with a signal that aborts `ms` milliseconds from now: a relative deadline. The same as
- * core's `failAfter(ms, fn, options)` (or `moveOnAfter` with `onTimeout: "move-on"`), named for
- * readers who think "timeout".
+ * Runs `fn` under a deadline `ms` milliseconds from now, as a child scope of `parent`: a relative
+ * deadline. The same as core's `failAfter(parent, ms, fn, options)` (or `moveOnAfter` with
+ * `onTimeout: "move-on"`), named for readers who think "timeout".
  *
  * Use it around one operation that must not take too long: a request, a connection attempt.
+ * `fn` receives a `ScopeContext`: pass it first to what it runs (`fetch(scope, url)`,
+ * `sleep(scope, ms)`), so the deadline cancels them.
  *
  * - Success: resolves with `fn`'s value.
- * - Deadline: `fn`'s signal aborts with a `CancelledError` (source `"deadline"`); when `fn` then
+ * - Deadline: the scope is cancelled with a `CancelledError` (source `"deadline"`); when `fn` then
  *   rejects, the promise rejects with `TimeoutError` (`.timeout` = `ms`, `.cause` = `fn`'s
  *   rejection), or resolves `undefined` with `onTimeout: "move-on"`.
  * - Error: rejects with `fn`'s own error.
- * - Cancellation: when `options.signal` aborts, `fn`'s signal aborts too and the promise rejects
- *   with that cancellation, never a `TimeoutError`: a task's `CancelledError` as is, any other
- *   reason wrapped in a `CancelledError` (source `"parent"`, `detail` = the reason). When the signal
- *   is already aborted, rejects at once with its reason, without calling `fn`. `shield: true`
- *   ignores the signal.
+ * - Cancellation: when `parent` is cancelled, the scope is too and the promise rejects with that
+ *   cancellation, never a `TimeoutError`: a task's `CancelledError` as is, any other reason
+ *   wrapped in a `CancelledError` (source `"parent"`, `detail` = the reason). When `parent` is
+ *   already cancelled, rejects at once with its reason, without calling `fn`. `shield: true`
+ *   ignores the parent's cancellation.
  * - Bad input: throws `TypeError` (`ms` must be a number >= 0 or `Infinity` = no deadline).
+ *
+ * The older `timeout(ms, (signal) => ..., { signal })` still works and is deprecated.
  *
  * @example
  * ```ts
  * n.spawn(async (task) => {
- *   const res = await timeout(5_000, (signal) => fetch(url, { signal }), task);
- *   const cached = await timeout(50, (signal) => cache.get(key, signal), {
- *     signal: task.signal,
+ *   const res = await timeout(task, 5_000, (scope) => fetch(url, { signal: scope.signal }));
+ *   const cached = await timeout(task, 50, (scope) => cache.get(key, scope.signal), {
  *     onTimeout: "move-on", // undefined after 50 ms
  *   });
  * });
@@ -99,21 +105,25 @@ function isParentForm(first: unknown, second: unknown): boolean {
 }
 
 /**
- * Runs `fn` with a signal that aborts when the clock reaches `at`: an absolute deadline (trio's
- * `fail_at` / `move_on_at`). Use it when several steps share one deadline: compute it once,
- * `const at = clock.now() + 10_000`, and pass the same `at` to each step.
+ * Runs `fn` under a deadline at the instant `at` on the clock, as a child scope of `parent`: an
+ * absolute deadline (trio's `fail_at` / `move_on_at`). Use it when several steps share one
+ * deadline: compute it once, `const at = task.clock.now() + 10_000`, and pass the same `at` to each
+ * step.
  *
- * `at` is on the clock's own scale, `clock.now()`: for `realClock` that is `performance.now()`,
- * NOT `Date.now()`. `Infinity` means no deadline; an `at` already past cancels `fn`'s signal as
- * soon as `fn` has started (core's `failAfter(0)`), so its first checkpoint always throws.
- * Otherwise it is `timeout(at - clock.now(), fn, options)`, and behaves like it on success,
- * deadline (`TimeoutError.timeout` is the remaining time at the call), error and cancellation.
+ * `at` is on the clock's own scale, `clock.now()` (the parent's clock, unless `options.clock` is
+ * given): for `realClock` that is `performance.now()`, NOT `Date.now()`. `Infinity` means no
+ * deadline; an `at` already past cancels the scope as soon as `fn` has started (core's
+ * `failAfter(parent, 0, fn)`), so its first checkpoint always throws. Otherwise it is
+ * `timeout(parent, at - clock.now(), fn, options)`, and behaves like it on success, deadline
+ * (`TimeoutError.timeout` is the remaining time at the call), error and cancellation.
+ *
+ * The older `deadline(at, (signal) => ..., { signal })` still works and is deprecated.
  *
  * @example
  * ```ts
  * const at = task.clock.now() + 10_000; // the whole login must finish within 10 s
- * const token = await deadline(at, (signal) => authenticate(signal), task);
- * const profile = await deadline(at, (signal) => loadProfile(token, signal), task);
+ * const token = await deadline(task, at, (scope) => authenticate(scope));
+ * const profile = await deadline(task, at, (scope) => loadProfile(scope, token));
  * ```
  */
 export function deadline<T>(parent: Cancellable, at: number, fn: (scope: ScopeContext) => T | PromiseLike<T>, options: ParentTimeoutOptions & { onTimeout: "move-on" }): Promise<T | undefined>;

@@ -317,11 +317,11 @@ class Pool implements WorkerPool, JobHost {
  *
  * @example
  * ```ts
- * await nursery(async (n) => {
+ * await nursery(task, async (n) => {
  *   await using pool = openPool<string, string>(n, new URL("./hash-file.mjs", import.meta.url));
  *   const digests = files.map((file) => pool.run(n, file, { name: `hash ${file}` }));
  *   for (const digest of digests) console.log(await digest);
- * }, { signal: task.signal });
+ * });
  * ```
  */
 export function openPool<I = unknown, O = unknown>(owner: Nursery | TaskContext, worker: string | URL, options?: PoolOptions): WorkerPool<I, O> {

@@ -11,6 +11,7 @@
 // The reaction is attached a microtask after the first registration: during the synchronous start
 // of a task's function the task does not yet hold the promise that function returns.
 import type { TaskContext } from "../task.js";
+import { context } from "../internal/context.js";
 import { signalOwners } from "../internal/signal-owner.js";
 import { isAbortSignal } from "../is-abort-signal.js";
 import { checkFunction } from "./checks.js";
@@ -53,8 +54,9 @@ function call(owner: TaskLike, callback: () => void): void {
   }
 }
 
-// What an adapter is given is often only `{ signal: task.signal }`: a task's signal stands for the
-// task (core knows which task handed it out), so the resource still ends with its task.
+// What an adapter is given is often not the task itself: a scope context opened from it, or an
+// older `{ signal: task.signal }`. A task's signal stands for the task (core knows which task
+// handed it out), so the resource still ends with its task.
 function ownerOf(owner: unknown): unknown {
   if (isAbortSignal(owner)) return signalOwners.get(owner);
   if (isTaskLike(owner)) return owner;
@@ -66,10 +68,10 @@ function ownerOf(owner: unknown): unknown {
  * Calls `callback` once when `owner`, a task, has ended (its function returned, threw or was
  * cancelled), and returns a function that removes it; call the remover when the resource is given
  * back earlier. If the task has already ended, `callback` runs at once. `owner` may also be a
- * task's own `signal`, or `{ signal: task.signal }` (what an operation called with a task's signal
- * holds): it stands for that task. Any other owner (a nursery, a `{ signal }` of some other
- * controller, any other signal) has no end but its signal's abort (see `onCancel`): `callback` is
- * never called.
+ * task's own `signal`, or an object whose `signal` is one: a scope context opened from the task
+ * (`moveOnAfter(task, ms, (scope) => ...)`) or an older `{ signal: task.signal }`; it stands for
+ * that task. Any other owner (a nursery, a `{ signal }` of some other controller, any other
+ * signal) has no end but its signal's abort (see `onCancel`): `callback` is never called.
  *
  * For adapters: release with it whatever a task was handed and must not keep after it ends.
  *
@@ -99,7 +101,10 @@ export function onTaskEnd(
       for (const cb of set) call(owner, cb);
       set.clear();
     };
-    queueMicrotask(() => void owner.then(ended, ended));
+    // Outside the task's async context: with currentTask() on, a task's `then` called from inside
+    // the task itself is a wait on itself and rejects at once (internal/task-impl.ts).
+    const storage = context.storage;
+    queueMicrotask(() => void (storage === undefined ? owner.then(ended, ended) : storage.exit(() => owner.then(ended, ended))));
   }
   const entry = (): void => callback();
   callbacks.add(entry);

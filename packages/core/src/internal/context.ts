@@ -6,6 +6,7 @@ import type { TaskContext } from "../task.js";
 export interface TaskStorage {
   run<A extends unknown[], R>(store: TaskContext, fn: (...args: A) => R, ...args: A): R;
   getStore(): TaskContext | undefined;
+  exit<R>(fn: () => R): R;
 }
 
 export const context: { storage: TaskStorage | undefined } = { storage: undefined };

@@ -200,6 +200,8 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
   begin(): void {
     let result: unknown;
     let promise: Promise<unknown> | undefined;
+    const outer = beginning.task;
+    beginning.task = this;
     try {
       const fn = this.fn as (task: TaskContext) => unknown;
       const storage = context.storage;
@@ -207,9 +209,11 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
       if (result === this) throw ownContextError(this.name);
       promise = adopt(result);
     } catch (err) {
+      beginning.task = outer;
       this.settle(false, err);
       return;
     }
+    beginning.task = outer;
     if (promise === undefined) {
       this.settle(true, result);
       return;
@@ -236,31 +240,21 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
     return false;
   }
 
-  then<R1 = T, R2 = never>(
+  /**
+   * `then`, read through a getter: read while the task's own function runs synchronously (`return
+   * t` or `await t` in an async function before its first `await`, where the engine reads `then`
+   * at once), it is a wait on itself, which would never settle, so the `then` handed out rejects.
+   */
+  get then(): <R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    // A cancelled task rejects with its CancelledError, whatever its function rejected with (e.g.
-    // Node's AbortError from timers/promises). The task's own handler on `promise` was attached
-    // first, so `state` is already set when this one runs. Test: "rejects with its CancelledError
-    // when awaited after being cancelled".
-    const rejected = (err: unknown): R2 | PromiseLike<R2> => {
-      const reason = this.state === "cancelled" && this.cancelReason !== undefined ? this.cancelReason : err;
-      if (onrejected == null) throw reason;
-      return onrejected(reason);
-    };
-    // Awaited from inside itself (`return t` from an async function, `await t`): it would wait
-    // forever. Detectable only when currentTask() is on; test: "rejects at once when a task's
-    // async function returns its own context".
-    if (this.state === "running" && context.storage?.getStore() === this) {
-      return Promise.reject(ownContextError(this.name)).then(onfulfilled, onrejected);
-    }
-    // While running, `outcome` holds the promise the function returned (see the field).
-    if (this.state === "running" && this.outcome !== undefined) {
-      return Promise.resolve(this.outcome as Promise<T>).then(onfulfilled, rejected);
-    }
-    if (this.state === "fulfilled") return Promise.resolve(this.outcome as T).then(onfulfilled, onrejected);
-    return Promise.reject(this.outcome).then(onfulfilled, rejected);
+  ) => Promise<R1 | R2> {
+    return (beginning.task === this && this.state === "running" ? thenSelf : thenTask) as never;
+  }
+
+  /** An own `then` may still be assigned (wrapped, as by instrumentation), as on a plain object. */
+  set then(value: unknown) {
+    Object.defineProperty(this, "then", { value, writable: true, enumerable: true, configurable: true });
   }
 
   // Prototype methods: no per-task memory (bench 3a).
@@ -275,6 +269,40 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
   get [Symbol.toStringTag](): string {
     return "Task";
   }
+}
+
+/** The task whose function is running synchronously (inside begin()), if any; see `then`. */
+const beginning: { task: TaskImpl<unknown> | undefined } = { task: undefined };
+
+/** `task.then`: the task's outcome, as a promise's `then`. */
+function thenTask<T, R1, R2>(
+  this: TaskImpl<T>,
+  onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+  onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+): Promise<R1 | R2> {
+  // A cancelled task rejects with its CancelledError, whatever its function rejected with (e.g.
+  // Node's AbortError from timers/promises). The task's own handler on `promise` was attached
+  // first, so `state` is already set when this one runs. Test: "rejects with its CancelledError
+  // when awaited after being cancelled".
+  const rejected = (err: unknown): R2 | PromiseLike<R2> => {
+    const reason = this.state === "cancelled" && this.cancelReason !== undefined ? this.cancelReason : err;
+    if (onrejected == null) throw reason;
+    return onrejected(reason);
+  };
+  // Awaited from inside itself after its first `await`: detectable only when currentTask() is on;
+  // test: "rejects at once when a task's async function returns its own context".
+  if (this.state === "running" && context.storage?.getStore() === this) return thenSelf.call(this, undefined, onrejected) as Promise<R1 | R2>;
+  // While running, `outcome` holds the promise the function returned (see the field).
+  if (this.state === "running" && this.outcome !== undefined) {
+    return Promise.resolve(this.outcome as Promise<T>).then(onfulfilled, rejected);
+  }
+  if (this.state === "fulfilled") return Promise.resolve(this.outcome as T).then(onfulfilled, onrejected);
+  return Promise.reject(this.outcome).then(onfulfilled, rejected);
+}
+
+/** `task.then` for a wait on itself: rejects with the error that says so. */
+function thenSelf(this: TaskImpl<unknown>, _onfulfilled?: unknown, onrejected?: ((reason: unknown) => unknown) | null): Promise<unknown> {
+  return Promise.reject(ownContextError(this.name)).then(undefined, onrejected);
 }
 
 /** What a task gets for waiting on itself (returning or awaiting its own context). */

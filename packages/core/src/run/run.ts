@@ -120,9 +120,9 @@ export interface RunOptions {
  * @example
  * ```ts
  * await run(async (task) => {
- *   await nursery(async (n) => {
- *     n.spawn((t) => serve(t.signal));
- *   }, { signal: task.signal });
+ *   await nursery(task, async (n) => {
+ *     n.spawn((t) => serve(t));
+ *   });
  * });
  * ```
  */

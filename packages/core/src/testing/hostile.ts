@@ -88,7 +88,7 @@ export async function eventLoopTurns(n = 30): Promise<void> {
  *
  * @example
  * ```ts
- * expect((await settledWithin(sleep(10, { signal: aborted }))).state).toBe("rejected");
+ * expect((await settledWithin(sleep(aborted, 10))).state).toBe("rejected");
  * ```
  */
 export function settledWithin(promise: PromiseLike<unknown>, turns = 30): Promise<Settled> {
@@ -131,7 +131,7 @@ export async function settledBy(
  *
  * @example
  * ```ts
- * await expect(sleep(10, { signal: abortedSignal("gone") })).rejects.toBe("gone");
+ * await expect(sleep(abortedSignal("gone"), 10)).rejects.toBe("gone");
  * ```
  */
 export function abortedSignal(reason: unknown = new Error("stop")): AbortSignal {

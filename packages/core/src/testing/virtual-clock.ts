@@ -29,7 +29,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  * @example
  * ```ts
  * const clock = new VirtualClock();
- * const done = nursery((n) => { n.spawn((t) => sleep(3_600_000, { signal: t.signal, clock })) }, { clock });
+ * const done = nursery((n) => { n.spawn((t) => sleep(t, 3_600_000)) }, { clock }); // t.clock is clock
  * await clock.advance(3_600_000);
  * await done;
  * ```

@@ -17,4 +17,8 @@ export class AsyncLocalStorage<T extends TaskContext = TaskContext> implements T
   getStore(): T | undefined {
     return undefined;
   }
+
+  exit<R>(fn: () => R): R {
+    return fn();
+  }
 }
