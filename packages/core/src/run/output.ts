@@ -18,8 +18,7 @@
 // do main's errors, printed when main rejects and seen again in the root's outcome.
 import { inspect } from "node:util";
 import { NurseryError } from "../errors.js";
-
-type Remove = () => void;
+import { listen, type Remove } from "./exit.js";
 
 /** Leaves of a tree of NurseryErrors, in order; an object once, every primitive occurrence. */
 export function leaves(err: unknown, out: unknown[] = []): unknown[] {
@@ -30,11 +29,6 @@ export function leaves(err: unknown, out: unknown[] = []): unknown[] {
 
 function isObject(value: unknown): value is object {
   return (typeof value === "object" && value !== null) || typeof value === "function";
-}
-
-function listenStream(stream: NodeJS.WriteStream, listener: (err: Error) => void): Remove {
-  stream.on("error", listener);
-  return () => stream.removeListener("error", listener);
 }
 
 export class Output {
@@ -95,16 +89,20 @@ export class Output {
   watchStreams(onFailure: (err: Error) => void): Remove[] {
     const stdout = process.stdout;
     return [
-      listenStream(process.stderr, () => {
-        this.#stderrBroken = true;
-      }),
-      listenStream(stdout, (err) => {
+      listen(
+        "error",
+        () => {
+          this.#stderrBroken = true;
+        },
+        process.stderr,
+      ),
+      listen("error", (err: Error) => {
         if (stdout.listenerCount("error") > 1) return;
         const code = (err as NodeJS.ErrnoException).code ?? err;
         if (this.#stdoutFaults.has(code)) return;
         this.#stdoutFaults.add(code);
         onFailure(err);
-      }),
+      }, stdout),
     ];
   }
 

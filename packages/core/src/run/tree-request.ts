@@ -24,12 +24,13 @@
 // distinct function, not per task. A program that blocks its event loop
 // answers when the loop turns. Not on Windows (no SIGUSR2).
 import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeLocator, locate } from "../internal/locate.js";
 import { invalid } from "../internal/validate.js";
 import type { Nursery } from "../nursery.js";
 import { render } from "../tree.js";
+import { isSignalOtherThan } from "./exit.js";
 
 /** Adds a process listener and returns its remover: run()'s `listen()`, the only code touching `process.on`. */
 export type Listen = (event: string, listener: () => void) => () => void;
@@ -52,10 +53,8 @@ export function treeFile(pid: number): string {
 export function checkTreeSignal(value: unknown, shutdownSignals: readonly string[]): NodeJS.Signals | undefined {
   if (value === undefined) return undefined;
   const reserved = ["SIGKILL", "SIGSTOP", "SIGUSR1", ...shutdownSignals];
-  if (typeof value !== "string" || !(value in constants.signals) || reserved.includes(value)) {
-    throw invalid("treeSignal", `a signal name other than ${reserved.join(", ")}`, value);
-  }
-  return value as NodeJS.Signals;
+  if (!isSignalOtherThan(value, reserved)) throw invalid("treeSignal", `a signal name other than ${reserved.join(", ")}`, value);
+  return value;
 }
 
 /** The tree under `root` as the text a tree request answers with. */
