@@ -53,15 +53,14 @@ export class Output {
   }
 
   /**
-   * Prints each error not printed yet; returns how many it printed. `again`: these will arrive once
-   * more (main's errors, printed when main rejects, come back in the root's outcome).
+   * Prints each error not printed yet. `again`: these will arrive once more (main's errors, printed
+   * when main rejects, come back in the root's outcome).
    */
-  errors(errors: readonly unknown[], again = false): number {
+  errors(errors: readonly unknown[], again = false): void {
     const fresh = errors.filter((e) => this.#claim(e));
     if (again) for (const e of errors) if (!isObject(e)) this.#expected.push(e);
     if (fresh.length > 1) this.line(`${fresh.length} errors:`);
     for (const e of fresh) this.line(inspect(e, { depth: 6 }));
-    return fresh.length;
   }
 
   /** Whether `err` (an object) was printed already. */
