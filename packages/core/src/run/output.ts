@@ -68,17 +68,24 @@ export class Output {
     return isObject(err) && this.#printed.has(err);
   }
 
-  /** Records that `reason` was printed as the unhandled rejection of `promise`. */
-  rejectionPrinted(reason: unknown, promise: Promise<unknown>): void {
-    this.#rejections.set(promise, reason);
-  }
-
-  /** `promise`'s rejection, printed as unhandled, got a handler: its reason will arrive once more. */
-  rejectionHandled(promise: Promise<unknown>): void {
-    if (!this.#rejections.has(promise)) return;
-    const reason = this.#rejections.get(promise);
-    this.#rejections.delete(promise);
-    if (!isObject(reason)) this.#expected.push(reason);
+  /**
+   * Listens for unhandled rejections, each passed to `onUnhandled` (which prints it), and for their
+   * late handling: a primitive reason printed as unhandled whose promise gets a handler later will
+   * arrive once more, through the task that awaited it. Returns the removers.
+   */
+  watchRejections(onUnhandled: (reason: unknown) => void): Remove[] {
+    return [
+      listen("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
+        this.#rejections.set(promise, reason);
+        onUnhandled(reason);
+      }),
+      listen("rejectionHandled", (promise: Promise<unknown>) => {
+        if (!this.#rejections.has(promise)) return;
+        const reason = this.#rejections.get(promise);
+        this.#rejections.delete(promise);
+        if (!isObject(reason)) this.#expected.push(reason);
+      }),
+    ];
   }
 
   /**
@@ -95,13 +102,17 @@ export class Output {
         },
         process.stderr,
       ),
-      listen("error", (err: Error) => {
-        if (stdout.listenerCount("error") > 1) return;
-        const code = (err as NodeJS.ErrnoException).code ?? err;
-        if (this.#stdoutFaults.has(code)) return;
-        this.#stdoutFaults.add(code);
-        onFailure(err);
-      }, stdout),
+      listen(
+        "error",
+        (err: Error) => {
+          if (stdout.listenerCount("error") > 1) return;
+          const code = (err as NodeJS.ErrnoException).code ?? err;
+          if (this.#stdoutFaults.has(code)) return;
+          this.#stdoutFaults.add(code);
+          onFailure(err);
+        },
+        stdout,
+      ),
     ];
   }
 

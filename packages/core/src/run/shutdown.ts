@@ -63,15 +63,11 @@ export class Shutdown implements Claim {
     this.#keepAlive = setInterval(() => undefined, 2 ** 30);
     this.#installSignals();
     const treeSignal = this.#config.treeSignal;
-    if (treeSignal !== undefined) this.#stopTreeRequests = answerTreeRequests(this.#root, treeSignal, listen);
+    if (treeSignal !== undefined) this.#stopTreeRequests = answerTreeRequests(this.#root, treeSignal);
     if (this.#config.catchUncaught) {
       this.#otherListeners.push(
         listen("uncaughtException", (err: unknown) => this.#onUncaught(err)),
-        listen("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
-          this.#output.rejectionPrinted(reason, promise);
-          this.#onUncaught(reason);
-        }),
-        listen("rejectionHandled", (promise: Promise<unknown>) => this.#output.rejectionHandled(promise)),
+        ...this.#output.watchRejections((reason) => this.#onUncaught(reason)),
       );
     }
     this.#otherListeners.push(...this.#output.watchStreams((err) => this.#onUncaught(err, "writing to stdout failed")));
@@ -204,8 +200,8 @@ export class Shutdown implements Claim {
         if (!this.#finished) this.#installSignals();
       },
     });
-    if (watchdog.start(fallback)) this.#watchdog = watchdog;
-    else fallback();
+    this.#watchdog = watchdog;
+    watchdog.start(fallback);
   }
 
   // ===== The end =====

@@ -30,10 +30,7 @@ import { closeLocator, locate } from "../internal/locate.js";
 import { invalid } from "../internal/validate.js";
 import type { Nursery } from "../nursery.js";
 import { render } from "../tree.js";
-import { isSignalOtherThan } from "./exit.js";
-
-/** Adds a process listener and returns its remover: run()'s `listen()`, the only code touching `process.on`. */
-export type Listen = (event: string, listener: () => void) => () => void;
+import { isSignalOtherThan, listen } from "./exit.js";
 
 /** The first line of a tree file, before the signal's name. */
 export const FILE_HEADER = "nursery tree requests on ";
@@ -78,7 +75,7 @@ export function treeReport(root: Nursery): string {
  * arrives, without touching anything else. Returns the remover, which also deletes the file; run()
  * calls it when it finishes.
  */
-export function answerTreeRequests(root: Nursery, signal: NodeJS.Signals, listen: Listen): () => void {
+export function answerTreeRequests(root: Nursery, signal: NodeJS.Signals): () => void {
   const file = treeFile(process.pid);
   // Written at once, so that nursery-ps knows this program answers, and on which signal: a signal
   // sent to a program without a listener would terminate it.

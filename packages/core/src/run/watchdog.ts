@@ -48,9 +48,12 @@ export class Watchdog {
     this.#hooks = hooks;
   }
 
-  /** Starts watching; false when no Worker can be started here (the caller falls back). */
-  start(onError: () => void): boolean {
-    if (!canInterruptBlockedLoop()) return false;
+  /**
+   * Starts watching. `fallback` is called when no Worker watches here: at once when none can be
+   * started, or later when the Worker fails.
+   */
+  start(fallback: () => void): void {
+    if (!canInterruptBlockedLoop()) return fallback();
     try {
       const state = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
       (globalThis as unknown as Registry)[Symbol.for(HOOK)] = (what) => this.#onHook(what);
@@ -63,14 +66,14 @@ export class Watchdog {
       worker.on("error", () => {
         if (this.#stopped) return;
         this.stop();
-        onError();
+        fallback();
       });
       this.#state = state;
-      return true;
+      return;
     } catch {
       this.stop();
-      return false;
     }
+    fallback();
   }
 
   /**
