@@ -39,17 +39,17 @@ export class Shutdown implements Claim {
   #signalListeners: Remove[] = [];
   /** Every other listener run() added (uncaught errors, stream errors). */
   #otherListeners: Remove[] = [];
-  #keepAlive: ReturnType<typeof setInterval> | undefined = undefined;
-  #trigger: Trigger | undefined = undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #trigger: Trigger | undefined;
   /** Errors that failed the program outside the root's outcome (uncaught, stdout broken). */
   readonly #failures: unknown[] = [];
-  #deadline: ReturnType<typeof setTimeout> | undefined = undefined;
-  #watchdog: Watchdog | undefined = undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: Watchdog | undefined;
   /** The root's cancellation while it waits for the watchdog to watch (see #begin). */
-  #pendingAbort: (() => void) | undefined = undefined;
+  #pendingAbort: (() => void) | undefined;
   #finished = false;
   /** Stops answering tree requests and deletes the tree file (see tree-request.ts). */
-  #stopTreeRequests: Remove | undefined = undefined;
+  #stopTreeRequests: Remove | undefined;
 
   constructor(config: ShutdownConfig) {
     this.#config = config;

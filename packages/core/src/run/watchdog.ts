@@ -38,11 +38,11 @@ type Registry = Record<symbol, ((what: string) => void) | undefined>;
 
 export class Watchdog {
   readonly #hooks: WatchdogHooks;
-  #state: Int32Array | undefined = undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
+  #state: Int32Array | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #stalled = false;
   #stopped = false;
-  #worker: Worker | undefined = undefined;
+  #worker: Worker | undefined;
 
   constructor(hooks: WatchdogHooks) {
     this.#hooks = hooks;
