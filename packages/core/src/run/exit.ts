@@ -6,10 +6,20 @@ import { closeLocator } from "../internal/locate.js";
 
 export type Remove = () => void;
 
-/** Adds a process listener; returns its remover (style: every listener through one helper). */
-export function listen(event: string, listener: (...args: never[]) => void): Remove {
-  process.on(event, listener as (...args: unknown[]) => void);
-  return () => process.removeListener(event, listener as (...args: unknown[]) => void);
+type Emitter = Pick<NodeJS.EventEmitter, "on" | "removeListener">;
+
+/**
+ * Adds a listener on `target` (default: the process); returns its remover (style: every listener
+ * through one helper).
+ */
+export function listen(event: string, listener: (...args: never[]) => void, target: Emitter = process): Remove {
+  target.on(event, listener as (...args: unknown[]) => void);
+  return () => target.removeListener(event, listener as (...args: unknown[]) => void);
+}
+
+/** Whether `value` names a signal this platform knows, other than the `excluded` ones. */
+export function isSignalOtherThan(value: unknown, excluded: readonly string[]): value is NodeJS.Signals {
+  return typeof value === "string" && value in constants.signals && !excluded.includes(value);
 }
 
 /** 128 + the signal's number: the exit code a shell reports for a process killed by it. */

@@ -18,8 +18,7 @@
 // do main's errors, printed when main rejects and seen again in the root's outcome.
 import { inspect } from "node:util";
 import { NurseryError } from "../errors.js";
-
-type Remove = () => void;
+import { listen, type Remove } from "./exit.js";
 
 /** Leaves of a tree of NurseryErrors, in order; an object once, every primitive occurrence. */
 export function leaves(err: unknown, out: unknown[] = []): unknown[] {
@@ -30,11 +29,6 @@ export function leaves(err: unknown, out: unknown[] = []): unknown[] {
 
 function isObject(value: unknown): value is object {
   return (typeof value === "object" && value !== null) || typeof value === "function";
-}
-
-function listenStream(stream: NodeJS.WriteStream, listener: (err: Error) => void): Remove {
-  stream.on("error", listener);
-  return () => stream.removeListener("error", listener);
 }
 
 export class Output {
@@ -59,15 +53,14 @@ export class Output {
   }
 
   /**
-   * Prints each error not printed yet; returns how many it printed. `again`: these will arrive once
-   * more (main's errors, printed when main rejects, come back in the root's outcome).
+   * Prints each error not printed yet. `again`: these will arrive once more (main's errors, printed
+   * when main rejects, come back in the root's outcome).
    */
-  errors(errors: readonly unknown[], again = false): number {
+  errors(errors: readonly unknown[], again = false): void {
     const fresh = errors.filter((e) => this.#claim(e));
     if (again) for (const e of errors) if (!isObject(e)) this.#expected.push(e);
     if (fresh.length > 1) this.line(`${fresh.length} errors:`);
     for (const e of fresh) this.line(inspect(e, { depth: 6 }));
-    return fresh.length;
   }
 
   /** Whether `err` (an object) was printed already. */
@@ -75,17 +68,24 @@ export class Output {
     return isObject(err) && this.#printed.has(err);
   }
 
-  /** Records that `reason` was printed as the unhandled rejection of `promise`. */
-  rejectionPrinted(reason: unknown, promise: Promise<unknown>): void {
-    this.#rejections.set(promise, reason);
-  }
-
-  /** `promise`'s rejection, printed as unhandled, got a handler: its reason will arrive once more. */
-  rejectionHandled(promise: Promise<unknown>): void {
-    if (!this.#rejections.has(promise)) return;
-    const reason = this.#rejections.get(promise);
-    this.#rejections.delete(promise);
-    if (!isObject(reason)) this.#expected.push(reason);
+  /**
+   * Listens for unhandled rejections, each passed to `onUnhandled` (which prints it), and for their
+   * late handling: a primitive reason printed as unhandled whose promise gets a handler later will
+   * arrive once more, through the task that awaited it. Returns the removers.
+   */
+  watchRejections(onUnhandled: (reason: unknown) => void): Remove[] {
+    return [
+      listen("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
+        this.#rejections.set(promise, reason);
+        onUnhandled(reason);
+      }),
+      listen("rejectionHandled", (promise: Promise<unknown>) => {
+        if (!this.#rejections.has(promise)) return;
+        const reason = this.#rejections.get(promise);
+        this.#rejections.delete(promise);
+        if (!isObject(reason)) this.#expected.push(reason);
+      }),
+    ];
   }
 
   /**
@@ -95,16 +95,24 @@ export class Output {
   watchStreams(onFailure: (err: Error) => void): Remove[] {
     const stdout = process.stdout;
     return [
-      listenStream(process.stderr, () => {
-        this.#stderrBroken = true;
-      }),
-      listenStream(stdout, (err) => {
-        if (stdout.listenerCount("error") > 1) return;
-        const code = (err as NodeJS.ErrnoException).code ?? err;
-        if (this.#stdoutFaults.has(code)) return;
-        this.#stdoutFaults.add(code);
-        onFailure(err);
-      }),
+      listen(
+        "error",
+        () => {
+          this.#stderrBroken = true;
+        },
+        process.stderr,
+      ),
+      listen(
+        "error",
+        (err: Error) => {
+          if (stdout.listenerCount("error") > 1) return;
+          const code = (err as NodeJS.ErrnoException).code ?? err;
+          if (this.#stdoutFaults.has(code)) return;
+          this.#stdoutFaults.add(code);
+          onFailure(err);
+        },
+        stdout,
+      ),
     ];
   }
 

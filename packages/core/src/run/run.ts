@@ -63,11 +63,10 @@
 // Neighbours. run() adds its listeners next to any the program already has (Node calls them all)
 // and removes only its own. In a worker thread it listens to no signal (they reach the main thread
 // only) and process.exit ends that worker with the code.
-import { constants } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import { checkBoolean, checkChoice, checkDuration, checkFunction, checkOptions, checkString, invalid } from "../internal/validate.js";
 import type { NotOwnContext, TaskContext } from "../task.js";
-import { claimProcess } from "./exit.js";
+import { claimProcess, isSignalOtherThan } from "./exit.js";
 import { Shutdown } from "./shutdown.js";
 import { checkTreeSignal } from "./tree-request.js";
 
@@ -135,7 +134,7 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   const signals: readonly NodeJS.Signals[] =
     options?.signals ?? (!isMainThread ? [] : windows ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]);
   // SIGKILL and SIGSTOP cannot have listeners: process.on() would throw half-way through set-up.
-  if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !(s in constants.signals) || s === "SIGKILL" || s === "SIGSTOP")) {
+  if (!Array.isArray(signals) || !signals.every((s) => isSignalOtherThan(s, ["SIGKILL", "SIGSTOP"]))) {
     throw invalid("signals", "an array of signal names other than SIGKILL and SIGSTOP", signals);
   }
   // A worker's process.on("SIGINT") never fires: asking for signals there is a mistake to report.

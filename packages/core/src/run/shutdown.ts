@@ -4,7 +4,7 @@ import { CancelledError, ShutdownTimeoutError, isCancellation } from "../errors.
 import { closeLocator, locate } from "../internal/locate.js";
 import { openNursery, type Nursery } from "../nursery.js";
 import type { TaskContext } from "../task.js";
-import { render } from "../tree.js";
+import { dumpTree, render } from "../tree.js";
 import { answerTreeRequests } from "./tree-request.js";
 import { exitCodeOf, exitNow, listen, signalExitCode, unclaimProcess, type Claim, type Remove } from "./exit.js";
 import { Output, leaves } from "./output.js";
@@ -24,8 +24,8 @@ export interface ShutdownConfig {
   readonly treeSignal: NodeJS.Signals | undefined;
 }
 
-/** What started the shutdown: a signal, or a failure (main's error, an uncaught one). */
-type Trigger = { readonly signal: NodeJS.Signals } | { readonly signal?: undefined; readonly failure: true };
+/** What started the shutdown: a signal, or `"failure"` (main's error, an uncaught one). */
+type Trigger = NodeJS.Signals | "failure";
 
 export class Shutdown implements Claim {
   active = true;
@@ -39,17 +39,17 @@ export class Shutdown implements Claim {
   #signalListeners: Remove[] = [];
   /** Every other listener run() added (uncaught errors, stream errors). */
   #otherListeners: Remove[] = [];
-  #keepAlive: ReturnType<typeof setInterval> | undefined = undefined;
-  #trigger: Trigger | undefined = undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #trigger: Trigger | undefined;
   /** Errors that failed the program outside the root's outcome (uncaught, stdout broken). */
   readonly #failures: unknown[] = [];
-  #deadline: ReturnType<typeof setTimeout> | undefined = undefined;
-  #watchdog: Watchdog | undefined = undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: Watchdog | undefined;
   /** The root's cancellation while it waits for the watchdog to watch (see #begin). */
-  #pendingAbort: (() => void) | undefined = undefined;
+  #pendingAbort: (() => void) | undefined;
   #finished = false;
   /** Stops answering tree requests and deletes the tree file (see tree-request.ts). */
-  #stopTreeRequests: Remove | undefined = undefined;
+  #stopTreeRequests: Remove | undefined;
 
   constructor(config: ShutdownConfig) {
     this.#config = config;
@@ -63,15 +63,11 @@ export class Shutdown implements Claim {
     this.#keepAlive = setInterval(() => undefined, 2 ** 30);
     this.#installSignals();
     const treeSignal = this.#config.treeSignal;
-    if (treeSignal !== undefined) this.#stopTreeRequests = answerTreeRequests(this.#root, treeSignal, listen);
+    if (treeSignal !== undefined) this.#stopTreeRequests = answerTreeRequests(this.#root, treeSignal);
     if (this.#config.catchUncaught) {
       this.#otherListeners.push(
         listen("uncaughtException", (err: unknown) => this.#onUncaught(err)),
-        listen("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
-          this.#output.rejectionPrinted(reason, promise);
-          this.#onUncaught(reason);
-        }),
-        listen("rejectionHandled", (promise: Promise<unknown>) => this.#output.rejectionHandled(promise)),
+        ...this.#output.watchRejections((reason) => this.#onUncaught(reason)),
       );
     }
     this.#otherListeners.push(...this.#output.watchStreams((err) => this.#onUncaught(err, "writing to stdout failed")));
@@ -103,17 +99,17 @@ export class Shutdown implements Claim {
       const force = this.#config.onSecondSignal === "force";
       const again = sig === "SIGINT" ? "press Ctrl+C again to force" : `send ${sig} again to force`;
       this.#output.line(`received ${sig}, shutting down${force ? ` (${again})` : ""}`);
-      this.#begin({ signal: sig }, new CancelledError({ source: "signal", detail: sig, nursery: this.#root.name }));
+      this.#begin(sig, new CancelledError({ source: "signal", detail: sig, nursery: this.#root.name }));
       return;
     }
     if (this.#config.onSecondSignal === "ignore") return;
     // Cancelled before the report, so the tree shows what the exit cuts short as cancelling.
     this.#flushAbort();
     const context =
-      trigger.signal === sig ? `${sig} again` : `${sig} (shutdown was already started by ${trigger.signal ?? "an error"})`;
+      trigger === sig ? `${sig} again` : `${sig} (shutdown was already started by ${trigger === "failure" ? "an error" : trigger})`;
     this.#output.line(`received ${context}, exiting now; still running:\n${this.#tree()}`);
     // A failure decides the code even when a signal cut its cleanup short: the program failed.
-    this.#finish(trigger.signal === undefined ? exitCodeOf(this.#failures) : signalExitCode(sig), true);
+    this.#finish(trigger === "failure" ? exitCodeOf(this.#failures) : signalExitCode(sig), true);
   }
 
   /** An error outside the tree (`what` says where, default "uncaught error"): a failure. */
@@ -127,10 +123,7 @@ export class Shutdown implements Claim {
       this.#output.errors([err]);
     }
     this.#failures.push(err);
-    this.#begin(
-      { failure: true },
-      new CancelledError({ source: "sibling-failed", detail: err, nursery: this.#root.name, task: "(uncaught)" }),
-    );
+    this.#begin("failure", new CancelledError({ source: "sibling-failed", detail: err, nursery: this.#root.name, task: "(uncaught)" }));
   }
 
   /** Main rejected with real errors: print them now, whatever ends the shutdown later. */
@@ -138,7 +131,7 @@ export class Shutdown implements Claim {
     this.#output.errors(errors, true);
     this.#failures.push(...errors);
     // The root cancels its other children itself (main's siblings); run() adds the deadline.
-    this.#begin({ failure: true }, undefined);
+    this.#begin("failure", undefined);
   }
 
   /**
@@ -207,8 +200,8 @@ export class Shutdown implements Claim {
         if (!this.#finished) this.#installSignals();
       },
     });
-    if (watchdog.start(fallback)) this.#watchdog = watchdog;
-    else fallback();
+    this.#watchdog = watchdog;
+    watchdog.start(fallback);
   }
 
   // ===== The end =====
@@ -217,8 +210,9 @@ export class Shutdown implements Claim {
   #end(real: unknown[], rejected: boolean): void {
     this.#output.errors(real);
     const errors = real.length > 0 ? real : this.#failures;
+    const signal = this.#trigger === "failure" ? undefined : this.#trigger;
     if (errors.length > 0) this.#finish(exitCodeOf(errors), true);
-    else if (this.#trigger?.signal !== undefined || rejected) this.#finish(signalExitCode(this.#trigger?.signal ?? "SIGINT"), true);
+    else if (signal !== undefined || rejected) this.#finish(signalExitCode(signal ?? "SIGINT"), true);
     else this.#finish(0, false);
   }
 
@@ -272,6 +266,6 @@ export class Shutdown implements Claim {
   }
 
   #tree(): string {
-    return render(this.#root, locate).lines.join("\n");
+    return dumpTree(this.#root, { locate });
   }
 }

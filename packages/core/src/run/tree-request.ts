@@ -24,15 +24,13 @@
 // distinct function, not per task. A program that blocks its event loop
 // answers when the loop turns. Not on Windows (no SIGUSR2).
 import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeLocator, locate } from "../internal/locate.js";
 import { invalid } from "../internal/validate.js";
 import type { Nursery } from "../nursery.js";
 import { render } from "../tree.js";
-
-/** Adds a process listener and returns its remover: run()'s `listen()`, the only code touching `process.on`. */
-export type Listen = (event: string, listener: () => void) => () => void;
+import { isSignalOtherThan, listen } from "./exit.js";
 
 /** The first line of a tree file, before the signal's name. */
 export const FILE_HEADER = "nursery tree requests on ";
@@ -52,10 +50,8 @@ export function treeFile(pid: number): string {
 export function checkTreeSignal(value: unknown, shutdownSignals: readonly string[]): NodeJS.Signals | undefined {
   if (value === undefined) return undefined;
   const reserved = ["SIGKILL", "SIGSTOP", "SIGUSR1", ...shutdownSignals];
-  if (typeof value !== "string" || !(value in constants.signals) || reserved.includes(value)) {
-    throw invalid("treeSignal", `a signal name other than ${reserved.join(", ")}`, value);
-  }
-  return value as NodeJS.Signals;
+  if (!isSignalOtherThan(value, reserved)) throw invalid("treeSignal", `a signal name other than ${reserved.join(", ")}`, value);
+  return value;
 }
 
 /** The tree under `root` as the text a tree request answers with. */
@@ -79,7 +75,7 @@ export function treeReport(root: Nursery): string {
  * arrives, without touching anything else. Returns the remover, which also deletes the file; run()
  * calls it when it finishes.
  */
-export function answerTreeRequests(root: Nursery, signal: NodeJS.Signals, listen: Listen): () => void {
+export function answerTreeRequests(root: Nursery, signal: NodeJS.Signals): () => void {
   const file = treeFile(process.pid);
   // Written at once, so that nursery-ps knows this program answers, and on which signal: a signal
   // sent to a program without a listener would terminate it.
