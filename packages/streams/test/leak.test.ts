@@ -7,8 +7,42 @@ import { listeners } from "./support.js";
 
 const N = 100_000;
 
-function timers(): number {
-  return process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
+/**
+ * Tracks the timers nursery's code (core, streams; source-mapped to src/ under jest) sets through
+ * the global setTimeout until `stop()`, and returns how many are still pending. Jest's own timers
+ * (its reporter's status ticker runs in this process when jest runs in band) are not counted.
+ * Wrapping setTimeout, rather than an async hook, keeps promises untracked and the test fast.
+ */
+function trackTimers(): { stop(): number } {
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+  const pending = new Set<unknown>();
+  const fromNursery = (): boolean => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 20;
+    const stack = new Error().stack ?? "";
+    Error.stackTraceLimit = limit;
+    return /[\\/]packages[\\/](core|streams)[\\/](dist|src)[\\/]/.test(stack);
+  };
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    if (!fromNursery()) return realSet(callback, ms, ...args);
+    const timer = realSet(() => {
+      pending.delete(timer);
+      callback(...args);
+    }, ms);
+    pending.add(timer);
+    return timer;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+    pending.delete(timer);
+    realClear(timer);
+  }) as typeof clearTimeout;
+  return {
+    stop() {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+      return pending.size;
+    },
+  };
 }
 
 async function* count(n: number) {
@@ -17,14 +51,19 @@ async function* count(n: number) {
 
 /** Runs `body` with a fresh task-like signal and checks the signal and timers afterwards. */
 async function onOneSignal(body: (signal: AbortSignal, sample: () => void) => Promise<void>): Promise<number> {
-  const timersBefore = timers();
+  const timers = trackTimers();
   const controller = new AbortController();
   let most = 0;
-  await body(controller.signal, () => {
-    most = Math.max(most, listeners(controller.signal));
-  });
+  let pendingTimers: number;
+  try {
+    await body(controller.signal, () => {
+      most = Math.max(most, listeners(controller.signal));
+    });
+  } finally {
+    pendingTimers = timers.stop();
+  }
   expect(listeners(controller.signal)).toBe(0);
-  expect(timers()).toBe(timersBefore);
+  expect(pendingTimers).toBe(0);
   return most;
 }
 
