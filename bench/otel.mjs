@@ -11,7 +11,8 @@
 //   sdkManager sdkSame with NurseryContextManager registered (AsyncLocalStorage on, as recording
 //              has it): the floor a recording integration can reach, so recording / sdkManager
 //              is the integration's own cost (sdkSame alone leaves the AsyncLocalStorage out)
-// Prints median [min - max] and the ratio against plain. Run `npx tsc -b` first.
+// Prints median [min - max] and the ratio against plain, of wall time and of the process's CPU
+// time (the steadier one on a loaded machine). Run `npx tsc -b` first.
 //   node bench/otel.mjs [--runs 5] [--n 100000]
 import { fileURLToPath } from "node:url";
 import { numberOption, runVariants } from "./lib/variants.mjs";
@@ -65,13 +66,15 @@ if (process.env.NURSERY_OTEL_CHILD) {
   }
   const once = async () => {
     const start = performance.now();
+    const cpu = process.cpuUsage();
     await nursery(async (nu) => {
       for (let i = 0; i < n; i++) nu.spawn(work);
     });
-    return performance.now() - start;
+    const { user, system } = process.cpuUsage(cpu);
+    return { ms: performance.now() - start, cpu: (user + system) / 1000 };
   };
   await once(); // warm-up
-  process.stdout.write(`${JSON.stringify({ ms: await once() })}\n`);
+  process.stdout.write(`${JSON.stringify(await once())}\n`);
   process.exit(0);
 }
 
