@@ -20,7 +20,9 @@
 // each compaction at least halves it, and ended tasks are not kept alive past that.
 //
 // Invariant. A key's field holds its span from `openSpans.set()` to `openSpans.delete()` and is
-// undefined otherwise; `#open` counts the keys whose field holds a span, each once in `#order`.
+// undefined otherwise; `#open` counts the keys whose field holds a span, each listed in `#order`
+// at the place of its latest set() (a key whose span ended and restarted may also be listed at
+// an older place, until the next compaction; takeAll() ends each span once, at its newest place).
 import { ROOT_CONTEXT, TraceFlags, trace, type Context, type Span, type SpanOptions } from "@opentelemetry/api";
 import type { Nursery, TaskContext } from "@nursery/core";
 
@@ -61,9 +63,10 @@ class Carrier {
   }
 }
 
-/** The private field that holds a key's open span. */
+/** The private fields that hold a key's open span, and the last compaction that kept the key. */
 class SpanField extends Carrier {
   #span: Span | undefined;
+  #kept = 0;
 
   private constructor(key: object) {
     super(key);
@@ -77,6 +80,13 @@ class SpanField extends Carrier {
     if (!(#span in key)) new SpanField(key);
     (key as SpanField).#span = span;
   }
+
+  /** True the first time `key` is seen by compaction `round`. */
+  static keep(key: object, round: number): boolean {
+    if (!(#span in key) || key.#kept === round) return false;
+    key.#kept = round;
+    return true;
+  }
 }
 
 /**
@@ -87,6 +97,7 @@ class OpenSpans {
   /** The keys in the order their spans started; may also hold keys whose span has ended since. */
   #order: object[] = [];
   #open = 0;
+  #compactions = 0;
 
   get(key: object): Span | undefined {
     return SpanField.get(key);
@@ -104,11 +115,25 @@ class OpenSpans {
     if (SpanField.get(key) === undefined) return false;
     SpanField.set(key, undefined);
     // Compacted here, not in set(): ended keys are not kept alive past twice the open ones.
-    if (--this.#open * 2 + 64 <= this.#order.length) this.#order = this.#order.filter((k) => SpanField.get(k) !== undefined);
+    if (--this.#open * 2 + 64 <= this.#order.length) this.#compact();
     return true;
   }
 
-  /** Forgets every open span and returns them with their keys, newest first. */
+  /**
+   * Keeps the keys whose span is open, each once at its newest place: a nursery first seen at a
+   * spawn gets a new span after falling idle, and its older place may still be listed.
+   */
+  #compact(): void {
+    const round = ++this.#compactions;
+    const kept: object[] = [];
+    for (let i = this.#order.length - 1; i >= 0; i--) {
+      const key = this.#order[i] as object;
+      if (SpanField.get(key) !== undefined && SpanField.keep(key, round)) kept.push(key);
+    }
+    this.#order = kept.reverse();
+  }
+
+  /** Forgets every open span and returns them with their keys, newest first (a key listed twice, at its newest place). */
   takeAll(): Array<[object, Span]> {
     const all: Array<[object, Span]> = [];
     for (let i = this.#order.length - 1; i >= 0; i--) {
