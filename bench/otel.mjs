@@ -7,8 +7,12 @@
 //   sdkFloor   core alone, each task starting and ending one span itself with the same SDK set-up:
 //              the SDK's own cost per span, which no integration can go below
 //   sdkSame    the same, with what this package puts on each span: a parent, two attributes at the
-//              start, one at the end (so recording - sdkSame is the integration's own cost)
-// Prints median [min - max] and the ratio against plain. Run `npx tsc -b` first.
+//              start, one at the end
+//   sdkManager sdkSame with NurseryContextManager registered (AsyncLocalStorage on, as recording
+//              has it): the floor a recording integration can reach, so recording / sdkManager
+//              is the integration's own cost (sdkSame alone leaves the AsyncLocalStorage out)
+// Prints median [min - max] and the ratio against plain, of wall time and of the process's CPU
+// time (the steadier one on a loaded machine). Run `npx tsc -b` first.
 //   node bench/otel.mjs [--runs 5] [--n 100000]
 import { fileURLToPath } from "node:url";
 import { numberOption, runVariants } from "./lib/variants.mjs";
@@ -20,8 +24,12 @@ if (process.env.NURSERY_OTEL_CHILD) {
   const variant = process.env.NURSERY_OTEL_CHILD;
   const { nursery } = await import("@nursery/core");
   let work = async () => { await null; };
-  if (variant === "sdkFloor" || variant === "sdkSame") {
-    const { trace, ROOT_CONTEXT } = await import("@opentelemetry/api");
+  if (variant === "sdkFloor" || variant === "sdkSame" || variant === "sdkManager") {
+    const { trace, context, ROOT_CONTEXT } = await import("@opentelemetry/api");
+    if (variant === "sdkManager") {
+      const { NurseryContextManager } = await import("@nursery/otel");
+      context.setGlobalContextManager(new NurseryContextManager());
+    }
     const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
     const drop = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined };
     const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(drop, { maxQueueSize: 4096, scheduledDelayMillis: 50 })] });
@@ -58,13 +66,15 @@ if (process.env.NURSERY_OTEL_CHILD) {
   }
   const once = async () => {
     const start = performance.now();
+    const cpu = process.cpuUsage();
     await nursery(async (nu) => {
       for (let i = 0; i < n; i++) nu.spawn(work);
     });
-    return performance.now() - start;
+    const { user, system } = process.cpuUsage(cpu);
+    return { ms: performance.now() - start, cpu: (user + system) / 1000 };
   };
   await once(); // warm-up
-  process.stdout.write(`${JSON.stringify({ ms: await once() })}\n`);
+  process.stdout.write(`${JSON.stringify(await once())}\n`);
   process.exit(0);
 }
 
@@ -72,7 +82,7 @@ const self = fileURLToPath(import.meta.url);
 runVariants({
   script: self,
   envName: "NURSERY_OTEL_CHILD",
-  variants: ["plain", "manager", "sampledOut", "recording", "sdkFloor", "sdkSame"],
+  variants: ["plain", "manager", "sampledOut", "recording", "sdkFloor", "sdkSame", "sdkManager"],
   runs,
   n,
   label: "spawn + join",

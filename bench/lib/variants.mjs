@@ -1,6 +1,8 @@
 // The shared frame of the cost scripts (tracing.mjs, otel.mjs, leaks.mjs): read `--runs`/`--n`,
 // run each variant in fresh processes (the script itself, with the variant in an environment
-// variable), and print median [min - max] with the ratio against the variant's baseline.
+// variable), and print median [min - max] with the ratio against the variant's baseline. A child
+// that also prints `cpu` (its process's CPU ms over the same interval, every thread) gets a second
+// ratio: on a machine shared with other work, wall time counts the waits for a core too.
 import { spawnSync } from "node:child_process";
 
 /** `--name value` from the command line as a number, or `fallback`. */
@@ -18,21 +20,28 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  */
 export function runVariants({ script, envName, variants, runs, n, label, baselineOf = () => variants[0] }) {
   const results = Object.fromEntries(variants.map((v) => [v, []]));
+  const cpuResults = {};
   for (let r = 0; r < runs; r++) {
     for (const v of variants) {
       const out = spawnSync(process.execPath, [script, "--n", String(n)], { env: { ...process.env, [envName]: v }, encoding: "utf8" });
       if (out.status !== 0) throw new Error(`${v} failed: ${out.stderr}`);
-      results[v].push(JSON.parse(out.stdout).ms);
+      const { ms, cpu } = JSON.parse(out.stdout);
+      results[v].push(ms);
+      if (cpu !== undefined) (cpuResults[v] ??= []).push(cpu);
     }
   }
   const width = Math.max(13, ...variants.map((v) => v.length + 1));
   console.log(`${label} ${n.toLocaleString("en")} tasks, ${runs} fresh processes per figure, node ${process.version}`);
-  console.log(`${"variant".padEnd(width)} ${"time (ms)".padEnd(25)} x ${baselineOf(variants[0])}`);
-  for (const v of variants) {
-    const xs = results[v];
+  const withCpu = variants.every((v) => cpuResults[v]?.length === runs);
+  const cpuHeader = withCpu ? `  ${"cpu (ms)".padEnd(25)} x ${baselineOf(variants[0])}` : "";
+  console.log(`${"variant".padEnd(width)} ${"time (ms)".padEnd(25)} x ${baselineOf(variants[0])}${cpuHeader}`);
+  const cell = (xs, base) => {
     const m = median(xs);
-    const base = median(results[baselineOf(v)]);
-    console.log(`${v.padEnd(width)} ${`${m.toFixed(1)} [${Math.min(...xs).toFixed(1)} - ${Math.max(...xs).toFixed(1)}]`.padEnd(25)} ${(m / base).toFixed(2)}`);
+    return `${`${m.toFixed(1)} [${Math.min(...xs).toFixed(1)} - ${Math.max(...xs).toFixed(1)}]`.padEnd(25)} ${(m / median(base)).toFixed(2).padEnd(4)}`;
+  };
+  for (const v of variants) {
+    const cpuCell = withCpu ? `  ${cell(cpuResults[v], cpuResults[baselineOf(v)])}` : "";
+    console.log(`${v.padEnd(width)} ${cell(results[v], results[baselineOf(v)])}${cpuCell}`);
   }
-  return results;
+  return withCpu ? { ...results, cpu: cpuResults } : results;
 }

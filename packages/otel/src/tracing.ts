@@ -235,8 +235,7 @@ class TaskTracing implements Tracing {
     if (current !== this) return;
     this.#lastNursery = this.#lastOwner = undefined;
     // Newest first, so that every span ends before the span that encloses it.
-    for (const [key, span] of [...openSpans].reverse()) {
-      openSpans.delete(key);
+    for (const [key, span] of openSpans.takeAll()) {
       span.setAttribute(ATTR_ABANDONED, mark);
       if (!openNurseries.delete(key as Nursery)) span.setAttribute(ATTR_STATE, "running");
       span.end();

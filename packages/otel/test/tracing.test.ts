@@ -206,6 +206,39 @@ describe("openTracing", () => {
     expect(r.spans()).toHaveLength(2); // settling later ends nothing twice
   });
 
+  it("still ends the open spans newest first after many others ended between them", async () => {
+    const tracing = r.open();
+    const releases: Array<() => void> = [];
+    const stubborn = (): Promise<void> => new Promise<void>((resolve) => releases.push(resolve));
+    let ready: () => void = () => undefined;
+    const spawned = new Promise<void>((resolve) => (ready = resolve));
+    const done = nursery(
+      async (n) => {
+        for (const name of ["stubborn-1", "stubborn-2", "stubborn-3"]) {
+          n.spawn(stubborn, { name });
+          await nursery((quick) => {
+            for (let i = 0; i < 150; i++) quick.spawn(async () => undefined, { name: "quick" });
+          });
+        }
+        ready();
+      },
+      { name: "holder" },
+    );
+    await spawned;
+    tracing.endOpenSpans("exit");
+    const abandoned = r.spans().filter((s) => s.attributes["nursery.abandoned"] !== undefined);
+    expect(abandoned.map((s) => [s.name, s.attributes["nursery.abandoned"]])).toEqual([
+      ["stubborn-3", "exit"],
+      ["stubborn-2", "exit"],
+      ["stubborn-1", "exit"],
+      ["holder", "exit"],
+    ]);
+    expect(r.spans().filter((s) => s.name === "quick")).toHaveLength(450);
+    for (const release of releases) release();
+    await done;
+    expect(r.spans()).toHaveLength(450 + 3 + 3 + 1); // settling later ends nothing twice
+  });
+
   it("stops recording new tasks after close()", async () => {
     const tracing = r.open();
     tracing.close();
