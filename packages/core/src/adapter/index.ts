@@ -1,7 +1,7 @@
 // @nursery/core/adapter: what every adapter of the nursery packages shares, written once. Argument
 // checks that throw the house TypeError, one way to define an error class with its code and a
 // brand that holds across installed copies, and the listeners that tie a resource to a task: on
-// cancellation (`onCancel`) and on any end (`onTaskEnd`). The adapters in this repository use
+// cancellation (`onCancel`) and on any end (`onTaskEnd`), and to the process's end (`onProcessExit`). The adapters in this repository use
 // nothing else for these jobs; other people's adapters are welcome to.
 export {
   checkNumber,
@@ -28,3 +28,4 @@ export { onTaskEnd } from "./task-end.js";
 export { invalidArgument, describeValue } from "../invalid-argument.js";
 export { onCancel, cancelReasonOf, type Cancellable } from "../on-cancel.js";
 export { isAbortSignal } from "../is-abort-signal.js";
+export { onProcessExit, type ExitHook } from "../exit-hooks.js";
