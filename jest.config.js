@@ -17,6 +17,7 @@ const moduleNameMapper = {
   // The one module of core that reads `import.meta` (CommonJS cannot parse it): see the file mapped to.
   "^\\./watchdog-url\\.js$": `${packagesDir}core/test/watchdog-url.jest.ts`,
   "^@nursery/([a-z]+)/adapter$": `${packagesDir}$1/src/adapter/index.ts`,
+  "^@nursery/([a-z]+)/debug$": `${packagesDir}$1/src/debug/index.ts`,
   // package.json `imports` that pick a module by runtime (`#core-host/x`, `#streams-host/x`): jest
   // runs on Node, so the Node variant.
   "^#([a-z]+)-host/(.*)$": `${packagesDir}$1/src/internal/host/$2.node.ts`,

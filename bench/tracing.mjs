@@ -9,7 +9,8 @@ const runs = numberOption("--runs", 5);
 const n = numberOption("--n", 100_000);
 
 if (process.env.NURSERY_TRACING_CHILD) {
-  const { nursery, channels, enableCurrentTask } = await import("@nursery/core");
+  const { nursery, channels } = await import("@nursery/core");
+  const { enableCurrentTask } = await import("@nursery/core/debug");
   const variant = process.env.NURSERY_TRACING_CHILD;
   if (variant === "subscriber") {
     const noop = () => undefined;

@@ -44,6 +44,7 @@ const ALLOWED: Record<string, string> = {
   promiseHooks: "Node's `v8.promiseHooks`",
   MaxListenersExceededWarning: "the warning Node prints",
   stopImmediatePropagation: "the DOM Event method",
+  handleEvent: "the DOM EventListener interface's method (records of listeners that used it before)",
   kResistStopPropagation: "a Node internal symbol",
   PR_SET_PDEATHSIG: "a Linux prctl option",
   // Designs a decision record compares and turns down: they do not exist, by decision.

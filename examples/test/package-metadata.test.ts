@@ -86,6 +86,18 @@ describe("package metadata", () => {
       expect(files.filter((f) => f.endsWith(".tsbuildinfo"))).toEqual([]);
     });
 
+    it("packs the file behind every `exports` target (each subpath's types and code)", () => {
+      const files = new Set(packedFiles(dir));
+      const targets: string[] = [];
+      const collect = (value: unknown): void => {
+        if (typeof value === "string") targets.push(value.replace(/^\.\//, ""));
+        else if (typeof value === "object" && value !== null) Object.values(value).forEach(collect);
+      };
+      collect(json.exports);
+      expect(targets.length).toBeGreaterThan(0);
+      expect(targets.filter((target) => !files.has(target))).toEqual([]);
+    });
+
     it("declares @types/node as an optional peer when its declarations name Node types", () => {
       const nodeTypes = packedFiles(dir)
         .filter((f) => f.endsWith(".d.ts"))

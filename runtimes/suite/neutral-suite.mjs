@@ -12,8 +12,6 @@ import {
   NurseryError,
   TimeoutError,
   channels,
-  dumpTree,
-  enableCurrentTask,
   failAfter,
   isCancellation,
   moveOnAfter,
@@ -21,6 +19,7 @@ import {
   openNursery,
   run,
 } from "@nursery/core";
+import { dumpTree, enableCurrentTask } from "@nursery/core/debug";
 import { fetch } from "@nursery/fetch";
 import { channel, iterate, map, merge, pipeline, take } from "@nursery/streams";
 import { sleep, timeout } from "@nursery/timers";

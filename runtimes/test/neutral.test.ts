@@ -10,6 +10,8 @@ import { LoopbackServer, bundle, runtimesDir } from "./support.js";
 
 const packagesDir = join(runtimesDir, "..", "packages");
 const NEUTRAL = ["core", "timers", "fetch", "streams"];
+/** Subpaths of core that are as platform-neutral as its main entry. */
+const NEUTRAL_SUBPATHS = ["adapter", "debug"];
 
 /** Each module's value imports (erased `import type` / `export type` lines left out), as written. */
 function valueImports(file: string): string[] {
@@ -30,9 +32,10 @@ function resolveNeutral(from: string, specifier: string): string | undefined {
   if (host) return join(packagesDir, host[1]!, "src", "internal", "host", `${host[2]}.neutral.ts`);
   const pkg = /^@nursery\/([a-z]+)$/.exec(specifier);
   if (pkg) return join(packagesDir, pkg[1]!, "src", "index.ts");
-  // The adapter kit (`@nursery/core/adapter`) is part of core's neutral surface: every adapter uses it.
-  const kit = /^@nursery\/([a-z]+)\/adapter$/.exec(specifier);
-  if (kit) return join(packagesDir, kit[1]!, "src", "adapter", "index.ts");
+  // The adapter kit (`@nursery/core/adapter`) and the opt-in diagnostics (`@nursery/core/debug`)
+  // are part of core's neutral surface.
+  const subpath = /^@nursery\/([a-z]+)\/(adapter|debug)$/.exec(specifier);
+  if (subpath) return join(packagesDir, subpath[1]!, "src", subpath[2]!, "index.ts");
   return undefined;
 }
 
@@ -60,6 +63,13 @@ describe("platform-neutral entries", () => {
     const foreign = [...graph].flatMap(([file, specifiers]) => specifiers.map((s) => `${file.slice(packagesDir.length)} imports ${s}`));
     expect(foreign).toEqual([]);
     // The walk did follow the package's modules (a broken walk would find nothing to object to).
+    expect(graph.size).toBeGreaterThan(3);
+  });
+
+  it.each(NEUTRAL_SUBPATHS)("@nursery/core/%s loads no node: module and no other package under the default condition", (subpath) => {
+    const graph = neutralGraph(join(packagesDir, "core", "src", subpath, "index.ts"));
+    const foreign = [...graph].flatMap(([file, specifiers]) => specifiers.map((s) => `${file.slice(packagesDir.length)} imports ${s}`));
+    expect(foreign).toEqual([]);
     expect(graph.size).toBeGreaterThan(3);
   });
 
@@ -109,6 +119,21 @@ describe("platform-neutral entries", () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((input) => input.startsWith("node:") || input.includes(".node.js"))).toEqual([]);
     expect(inputs.some((input) => input.includes(`packages/${name}/dist/index.js`))).toBe(true);
+  });
+
+  it.each(NEUTRAL_SUBPATHS)("@nursery/core/%s bundles with esbuild --platform=browser and no externals", async (subpath) => {
+    const result = await esbuild.build({
+      stdin: { contents: `export * from "@nursery/core/${subpath}";`, resolveDir: runtimesDir, loader: "js" },
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((input) => input.startsWith("node:") || input.includes(".node.js"))).toEqual([]);
+    expect(inputs.some((input) => input.includes(`packages/core/dist/${subpath}/index.js`))).toBe(true);
   });
 
   it("passes the neutral suite on Node too, where run() is the real process entry", async () => {

@@ -38,15 +38,13 @@ const FAIL = 1;
 
 /**
  * One scope's state: its controller, the reason it was cancelled with (decided at once, delivered
- * through internal/deliver.ts so nested scopes do not recurse), and its outer signal's listener
- * (the scope itself, as an EventListener object).
+ * through internal/deliver.ts so nested scopes do not recurse), and the link to its outer
+ * cancellation (a listener on the outer signal, or a hook on the parent task or scope context).
  */
 class Scope implements Delivery {
   readonly controller = new AbortController();
-  readonly #outer: AbortSignal | undefined;
-  readonly #name: string | undefined;
-  /** Removes the hook on a task or scope context given as the parent (the new forms). */
-  #unhook: (() => void) | undefined = undefined;
+  /** Removes the link to the outer cancellation; undefined without one. */
+  readonly #unlink: (() => void) | undefined;
   /** The first reason: the deadline's or the outer one. */
   reason: CancelledError | undefined = undefined;
   /** The outer cancellation as this scope reports it, once the outer signal aborted. */
@@ -55,22 +53,20 @@ class Scope implements Delivery {
   deadline: CancelledError | undefined = undefined;
 
   constructor(outer: Cancellable | undefined, name: string | undefined) {
-    this.#name = name;
-    if (outer === undefined || isAbortSignal(outer)) {
-      this.#outer = outer;
-      outer?.addEventListener("abort", this);
+    const onOuterCancel = (reason: unknown): void => {
+      this.outerReason = fromParent(reason, name);
+      this.cancel(this.outerReason);
+    };
+    if (outer === undefined) {
+      this.#unlink = undefined;
+    } else if (isAbortSignal(outer)) {
+      const onAbort = (): void => onOuterCancel(outer.reason);
+      outer.addEventListener("abort", onAbort);
+      this.#unlink = () => outer.removeEventListener("abort", onAbort);
     } else {
       // A task is hooked directly, creating no AbortSignal (onCancel); a scope context through its signal.
-      this.#unhook = onCancel(outer, (reason) => {
-        this.outerReason = fromParent(reason, name);
-        this.cancel(this.outerReason);
-      });
+      this.#unlink = onCancel(outer, onOuterCancel);
     }
-  }
-
-  handleEvent(): void {
-    this.outerReason = fromParent((this.#outer as AbortSignal).reason, this.#name);
-    this.cancel(this.outerReason);
   }
 
   cancel(reason: CancelledError): void {
@@ -84,8 +80,7 @@ class Scope implements Delivery {
   }
 
   close(): void {
-    this.#outer?.removeEventListener("abort", this);
-    this.#unhook?.();
+    this.#unlink?.();
   }
 }
 

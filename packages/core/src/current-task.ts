@@ -1,9 +1,13 @@
 // currentTask(): the running task from anywhere inside it, without passing it down. Opt-in,
 // because AsyncLocalStorage on Node 20 is built on async_hooks and costs on every promise. Where
 // the runtime has no AsyncLocalStorage (browsers, workerd), enableCurrentTask() throws rather than
-// leave a program believing currentTask() works.
+// leave a program believing currentTask() works. Turning it on also turns on the warning for a
+// nursery opened without a parent inside a task (internal/unlinked.ts), which needs it.
+// enableCurrentTask() is exported from @nursery/core/debug and currentTask() from the main entry,
+// so that a program that never turns it on does not carry the warning's code.
 import { AsyncLocalStorage } from "#core-host/async-local-storage";
 import { context } from "./internal/context.js";
+import { noticeUnlinked } from "./internal/unlinked.js";
 import type { TaskContext } from "./task.js";
 
 /**
@@ -14,6 +18,8 @@ import type { TaskContext } from "./task.js";
  */
 export function enableCurrentTask(): void {
   context.storage ??= new AsyncLocalStorage<TaskContext>();
+  // Only with currentTask() on can a nursery tell it was opened inside a running task.
+  context.noticeUnlinked = noticeUnlinked;
 }
 
 /**

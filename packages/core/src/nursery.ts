@@ -3,13 +3,13 @@
 // them down newest first. How (the order, the outcome, and the invariants behind them):
 // internal/nursery-impl.ts, whose header is the design of this module.
 import type { Clock } from "./clock.js";
+import { context } from "./internal/context.js";
 import { NurseryImpl } from "./internal/nursery-impl.js";
 import { checkFunction } from "./internal/validate.js";
 import { checkParent } from "./internal/parent.js";
 import { TaskImpl } from "./internal/task-impl.js";
 import { isAbortSignal } from "./is-abort-signal.js";
 import { ScopeContextImpl } from "./scope-context.js";
-import { noticeUnlinked } from "./internal/unlinked.js";
 import type { Cancellable } from "./on-cancel.js";
 import type { StartContext, Task, TaskContext } from "./task.js";
 
@@ -123,7 +123,7 @@ export function nursery<T>(first: unknown, second?: unknown, third?: NurseryOpti
   checkFunction("body", first);
   const options = second as NurseryOptions | undefined;
   const n = new NurseryImpl(options);
-  if (options?.signal === undefined) noticeUnlinked(first as Function, n.name);
+  if (options?.signal === undefined) context.noticeUnlinked?.(first as Function, n.name);
   n.runBody(first as (n: Nursery) => unknown);
   return n.completion() as Promise<T>;
 }

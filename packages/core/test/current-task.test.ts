@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { currentTask, enableCurrentTask, nursery } from "@nursery/core";
+import { currentTask, nursery } from "@nursery/core";
+import { enableCurrentTask } from "@nursery/core/debug";
 
 describe("currentTask", () => {
   it("returns undefined until enabled, then the running task across awaits", async () => {

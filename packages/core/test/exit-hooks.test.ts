@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { onProcessExit } from "@nursery/core";
+import { onProcessExit } from "@nursery/core/adapter";
 import { runExitHooks } from "../src/exit-hooks.js";
 
 const exitListeners = (): number => process.listenerCount("exit");

@@ -18,11 +18,9 @@ import {
   isCancellation,
   onCancel,
   cancelReasonOf,
-  dumpTree,
   realClock,
   run,
   currentTask,
-  enableCurrentTask,
   CancelledError,
   NurseryClosedError,
   NurseryError,
@@ -32,6 +30,7 @@ import {
   type Nursery,
   type TaskContext,
 } from "@nursery/core";
+import { dumpTree, enableCurrentTask } from "@nursery/core/debug";
 import { VirtualClock, expectSequence, spawnFixture, expectInvalidArgument, NOT_DURATIONS, thrown, settledWithin as within, settledBy, eventLoopTurns, type Settled } from "@nursery/core/testing";
 import { collectUnhandledRejections, flush } from "./support.js";
 

@@ -1,7 +1,8 @@
 // Issue 17, type holes at run time: a task waiting for itself, and Task#catch / Task#finally.
 import { describe, expect, it } from "@jest/globals";
-import { NurseryError, enableCurrentTask, nursery, type TaskContext } from "@nursery/core";
+import { NurseryError, nursery, type TaskContext } from "@nursery/core";
 import { onTaskEnd } from "@nursery/core/adapter";
+import { enableCurrentTask } from "@nursery/core/debug";
 
 describe("a task that returns its own context", () => {
   it("rejects at once when a task's function returns its own context synchronously", async () => {

@@ -5,7 +5,6 @@ import {
   CancelledError,
   TimeoutError,
   checkpoint,
-  dumpTree,
   failAfter,
   moveOnAfter,
   nursery,
@@ -13,6 +12,7 @@ import {
   shield,
   type ScopeContext,
 } from "@nursery/core";
+import { dumpTree } from "@nursery/core/debug";
 import { VirtualClock } from "@nursery/core/testing";
 import { deferred, untilAborted } from "./support.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { dumpTree, nursery, type Nursery } from "@nursery/core";
+import { nursery, type Nursery } from "@nursery/core";
+import { dumpTree } from "@nursery/core/debug";
 import { VirtualClock } from "@nursery/core/testing";
 
 const forever = (signal: AbortSignal): Promise<never> =>

@@ -1,7 +1,8 @@
 // Issue 17: an unlinked nursery opened inside a running task is reported once per definition site
 // when currentTask() is on (docs/design/decisions/core-structural-nesting.md).
 import { afterEach, describe, expect, it, jest } from "@jest/globals";
-import { enableCurrentTask, nursery, type TaskContext } from "@nursery/core";
+import { nursery, type TaskContext } from "@nursery/core";
+import { enableCurrentTask } from "@nursery/core/debug";
 
 afterEach(() => {
   jest.restoreAllMocks();

@@ -2,7 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { getEventListeners } from "node:events";
 import http from "node:http";
-import { CancelledError, dumpTree, isCancellation, onCancel, openNursery, type TaskContext } from "@nursery/core";
+import { CancelledError, isCancellation, onCancel, openNursery, type TaskContext } from "@nursery/core";
+import { dumpTree } from "@nursery/core/debug";
 import { requestTask, serve } from "@nursery/http";
 import { arrivals, deferred, get, startServing, type Reply } from "./support/harness.js";
 

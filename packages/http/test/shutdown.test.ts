@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import net from "node:net";
-import { dumpTree, onCancel } from "@nursery/core";
+import { onCancel } from "@nursery/core";
+import { dumpTree } from "@nursery/core/debug";
 import { VirtualClock } from "@nursery/core/testing";
 import { arrivals, deferred, get, startServing, type Reply } from "./support/harness.js";
 

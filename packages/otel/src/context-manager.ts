@@ -20,7 +20,8 @@
 // code counts as set by that other task.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ROOT_CONTEXT, type Context, type ContextManager } from "@opentelemetry/api";
-import { currentTask, enableCurrentTask, type TaskContext } from "@nursery/core";
+import { currentTask, type TaskContext } from "@nursery/core";
+import { enableCurrentTask } from "@nursery/core/debug";
 import { contextOf } from "./internal/registry.js";
 
 /** A context set by `with()`, and the task whose code set it (undefined outside any task). */

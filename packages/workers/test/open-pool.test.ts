@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { NurseryClosedError, dumpTree, nursery } from "@nursery/core";
+import { NurseryClosedError, nursery } from "@nursery/core";
+import { dumpTree } from "@nursery/core/debug";
 import { INVALID_ARGUMENT_MESSAGE, expectInvalidArgument, thrown } from "@nursery/core/testing";
 import { WorkerError, openPool, type WorkerPool } from "@nursery/workers";
 import { JOBS, eventLog, waitForEvent } from "./support.js";

@@ -9,4 +9,13 @@ export interface TaskStorage {
   exit<R>(fn: () => R): R;
 }
 
-export const context: { storage: TaskStorage | undefined } = { storage: undefined };
+/**
+ * `storage` holds the running task; `noticeUnlinked` is the check for a nursery opened without a
+ * parent inside it (internal/unlinked.ts). enableCurrentTask() installs both, so a program that
+ * never enables currentTask() neither runs the check nor carries its code (the definition-site
+ * lookup) in its bundle.
+ */
+export const context: {
+  storage: TaskStorage | undefined;
+  noticeUnlinked: ((body: Function, name: string) => void) | undefined;
+} = { storage: undefined, noticeUnlinked: undefined };

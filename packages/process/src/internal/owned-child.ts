@@ -34,8 +34,8 @@
 // the group is done. Settling at the leader's exit: grandchildren still running their SIGTERM
 // cleanup would be left behind, so the group is polled (it has no exit event) until empty.
 import { spawn, type ChildProcess } from "node:child_process";
-import { onProcessExit, type Nursery, type TaskContext, type TimerHandle } from "@nursery/core";
-import { onCancel } from "@nursery/core/adapter";
+import type { Nursery, TaskContext, TimerHandle } from "@nursery/core";
+import { onCancel, onProcessExit } from "@nursery/core/adapter";
 import type { ExitStatus, ProcessOwner } from "../options.js";
 import type { ChildSpec } from "./options.js";
 import { OutputPipe } from "./output-pipe.js";
