@@ -110,7 +110,7 @@ export interface RunOptions {
  * - First SIGINT/SIGTERM/SIGHUP: prints one line, cancels the root with a `CancelledError` (source
  *   `"signal"`), runs every cleanup newest-first, exits 128+signo. A signal during a shutdown exits
  *   at once and prints what was still running; past `shutdownTimeout` the stragglers are listed
- *   and it exits 1. Exit hooks ({@link onProcessExit}) run before every exit run() makes.
+ *   and it exits 1. Exit hooks (`onProcessExit` from `@nursery/core/adapter`) run before every exit run() makes.
  *
  * Call it once, at the top of the program: a second `run()` while one is active (nested in main,
  * or beside it) throws. Nothing is installed until it is called, and every listener is removed
