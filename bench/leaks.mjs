@@ -4,16 +4,15 @@
 // `npx tsc -b` first.
 //   node bench/leaks.mjs [--runs 5] [--n 100000]
 import { fileURLToPath } from "node:url";
-import { numberOption, runVariants } from "./lib/variants.mjs";
+import { numberOption, reportSpawnJoin, runVariants } from "./lib/variants.mjs";
 
 const runs = numberOption("--runs", 5);
 const n = numberOption("--n", 100_000);
 
 if (process.env.NURSERY_LEAKS_CHILD) {
   const [mode, work] = process.env.NURSERY_LEAKS_CHILD.split(":");
-  const { nursery } = await import("@nursery/core");
   if (mode === "warnings") {
-    const { enableLeakWarnings } = await import("../packages/core/dist/leak-warnings.js");
+    const { enableLeakWarnings } = await import("@nursery/core/debug");
     enableLeakWarnings({ write: (line) => { throw new Error(`unexpected warning: ${line}`); } });
   }
   const task =
@@ -26,18 +25,8 @@ if (process.env.NURSERY_LEAKS_CHILD) {
       : async () => {
           await null;
         };
-  const once = async () => {
-    const start = performance.now();
-    await nursery(async (nu) => {
-      for (let i = 0; i < n; i++) nu.spawn(task);
-    });
-    // The checks run one macrotask after each task settled: count them in.
-    await new Promise((resolve) => setImmediate(resolve));
-    return performance.now() - start;
-  };
-  await once(); // warm-up
-  process.stdout.write(`${JSON.stringify({ ms: await once() })}\n`);
-  process.exit(0);
+  // The checks run one macrotask after each task settled: count them in.
+  await reportSpawnJoin(n, task, { settleTurn: true });
 }
 
 const self = fileURLToPath(import.meta.url);

@@ -15,14 +15,13 @@
 // time (the steadier one on a loaded machine). Run `npx tsc -b` first.
 //   node bench/otel.mjs [--runs 5] [--n 100000]
 import { fileURLToPath } from "node:url";
-import { numberOption, runVariants } from "./lib/variants.mjs";
+import { numberOption, reportSpawnJoin, runVariants } from "./lib/variants.mjs";
 
 const runs = numberOption("--runs", 5);
 const n = numberOption("--n", 100_000);
 
 if (process.env.NURSERY_OTEL_CHILD) {
   const variant = process.env.NURSERY_OTEL_CHILD;
-  const { nursery } = await import("@nursery/core");
   let work = async () => { await null; };
   if (variant === "sdkFloor" || variant === "sdkSame" || variant === "sdkManager") {
     const { trace, context, ROOT_CONTEXT } = await import("@opentelemetry/api");
@@ -64,18 +63,7 @@ if (process.env.NURSERY_OTEL_CHILD) {
       openTracing({ tracer: provider.getTracer("bench") });
     }
   }
-  const once = async () => {
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    await nursery(async (nu) => {
-      for (let i = 0; i < n; i++) nu.spawn(work);
-    });
-    const { user, system } = process.cpuUsage(cpu);
-    return { ms: performance.now() - start, cpu: (user + system) / 1000 };
-  };
-  await once(); // warm-up
-  process.stdout.write(`${JSON.stringify(await once())}\n`);
-  process.exit(0);
+  await reportSpawnJoin(n, work);
 }
 
 const self = fileURLToPath(import.meta.url);

@@ -3,13 +3,13 @@
 // enableCurrentTask() (AsyncLocalStorage). Prints median [min - max] and the ratio against plain.
 //   node bench/tracing.mjs [--runs 5] [--n 100000]
 import { fileURLToPath } from "node:url";
-import { numberOption, runVariants } from "./lib/variants.mjs";
+import { numberOption, reportSpawnJoin, runVariants } from "./lib/variants.mjs";
 
 const runs = numberOption("--runs", 5);
 const n = numberOption("--n", 100_000);
 
 if (process.env.NURSERY_TRACING_CHILD) {
-  const { nursery, channels } = await import("@nursery/core");
+  const { channels } = await import("@nursery/core");
   const { enableCurrentTask } = await import("@nursery/core/debug");
   const variant = process.env.NURSERY_TRACING_CHILD;
   if (variant === "subscriber") {
@@ -17,16 +17,9 @@ if (process.env.NURSERY_TRACING_CHILD) {
     for (const ch of Object.values(channels)) ch.subscribe(noop);
   }
   if (variant === "currentTask") enableCurrentTask();
-  const once = async () => {
-    const start = performance.now();
-    await nursery(async (nu) => {
-      for (let i = 0; i < n; i++) nu.spawn(async () => { await null; });
-    });
-    return performance.now() - start;
-  };
-  await once(); // warm-up
-  process.stdout.write(`${JSON.stringify({ ms: await once() })}\n`);
-  process.exit(0);
+  await reportSpawnJoin(n, async () => {
+    await null;
+  });
 }
 
 const self = fileURLToPath(import.meta.url);

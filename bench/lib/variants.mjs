@@ -45,3 +45,25 @@ export function runVariants({ script, envName, variants, runs, n, label, baselin
   }
   return withCpu ? { ...results, cpu: cpuResults } : results;
 }
+
+/**
+ * The child's side: spawns `n` tasks running `work` into one nursery and joins them, once to warm
+ * up and once measured, prints `{"ms", "cpu"}` (wall and CPU ms of the measured round) and exits.
+ * `settleTurn`: also wait one macrotask after the nursery settled (for checks that run then).
+ */
+export async function reportSpawnJoin(n, work, { settleTurn = false } = {}) {
+  const { nursery } = await import("@nursery/core");
+  const once = async () => {
+    const start = performance.now();
+    const cpu = process.cpuUsage();
+    await nursery(async (nu) => {
+      for (let i = 0; i < n; i++) nu.spawn(work);
+    });
+    if (settleTurn) await new Promise((resolve) => setImmediate(resolve));
+    const { user, system } = process.cpuUsage(cpu);
+    return { ms: performance.now() - start, cpu: (user + system) / 1000 };
+  };
+  await once(); // warm-up
+  process.stdout.write(`${JSON.stringify(await once())}\n`);
+  process.exit(0);
+}
