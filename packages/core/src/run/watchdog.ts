@@ -49,6 +49,7 @@ function canInterruptBlockedLoop(): boolean {
 
 type Registry = Record<symbol, ((what: string) => void) | undefined>;
 type Starter = (data: WatchdogData) => Worker;
+type Fallback = (reason?: unknown, watched?: boolean) => void;
 
 /** The ways to start the Worker, in order: its module file when it is there, then its source text. */
 function starters(): Starter[] {
@@ -68,7 +69,7 @@ function starters(): Starter[] {
 }
 
 /** The Worker's code as source text: watchdog-worker.ts's two imports, then watchdog-body.ts's function. */
-export function sourceText(): string {
+function sourceText(): string {
   return [
     'const { parentPort, workerData } = require("node:worker_threads");',
     'const { Session } = require("node:inspector");',
@@ -91,9 +92,9 @@ export class Watchdog {
   /**
    * Starts watching. `fallback` is called when no Worker watches here: at once when none can be
    * started (on Bun and Deno with no reason: the fallback is their design, not a fault), or later
-   * when the Worker fails, with the error that says why.
+   * when the Worker fails, with the error that says why (`watched`: it had been watching).
    */
-  start(fallback: (reason?: unknown) => void): void {
+  start(fallback: Fallback): void {
     if (!canInterruptBlockedLoop()) return fallback();
     try {
       (globalThis as unknown as Registry)[Symbol.for(HOOK)] = (what) => this.#onHook(what);
@@ -106,8 +107,8 @@ export class Watchdog {
     }
   }
 
-  /** Starts the Worker the first of `left` way; when it fails before it watches, the next way. */
-  #attempt(left: Starter[], fallback: (reason?: unknown) => void, failure?: unknown): void {
+  /** Starts the Worker the first way in `left`; when that Worker fails before it watches, the next. */
+  #attempt(left: Starter[], fallback: Fallback, failure?: unknown): void {
     const next = left.shift();
     if (next === undefined) {
       this.stop();
@@ -133,7 +134,7 @@ export class Watchdog {
       if (this.#stopped) return;
       if (watching) {
         this.stop();
-        fallback(err);
+        fallback(err, true);
       } else {
         this.#attempt(left, fallback, err);
       }
