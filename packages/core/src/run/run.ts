@@ -1,6 +1,6 @@
 // run(): the process entry. The only code (with its folder) that touches process signals and
 // process.exit. This file checks the options and claims the process; shutdown.ts holds one run's
-// state and transitions, watchdog.ts and watchdog-worker.ts the blocked-loop watchdog, output.ts
+// state and transitions, watchdog*.ts the blocked-loop watchdog, output.ts
 // what is printed, exit.ts the exit codes and the exit itself.
 //
 // Goal. Ctrl+C or SIGTERM cancels every task, lets every cleanup run newest-first, and exits with
@@ -36,7 +36,8 @@
 // second signal, which is the common case.
 // Chosen mechanism. After the first signal our listeners stay, so that when the loop is responsive
 // the second signal prints the task tree, runs the exit hooks and exits 128+signo. A watchdog
-// Worker (watchdog-worker.ts, its own module file) watches a heartbeat the main thread bumps every
+// Worker (watchdog-body.ts; run from its own module file, or from its source text in a program
+// bundled into one file: watchdog.ts) watches a heartbeat the main thread bumps every
 // 10 ms in shared memory; the root is cancelled only once the Worker watches (~30-60 ms after the
 // first signal, at most 250 ms), so a cleanup that blocks at once is watched from its start. When
 // the heartbeat has not moved for 40 ms, the Worker asks the main thread's inspector to evaluate a
@@ -45,7 +46,8 @@
 // When beats come back (a slow turn, not a block) the listeners are re-installed. After 1000 ms of
 // block the hook also prints the task tree and "the next signal exits at once". Where Workers or
 // the inspector cannot reach the main thread (Bun, Deno: see watchdog.ts), the listeners are
-// removed at the first signal instead.
+// removed at the first signal instead; on Node that happens only when no Worker could start (the
+// permission model without --allow-worker), and run() then prints one line saying why.
 // Measured (bench/blocked-signal.mjs; Node 20, 2 cores at load average ~12; second SIGINT N ms into
 // a synchronous block, "forced" = gone within 2 s; 5 runs each, main's build 3 runs):
 //   N ms      20   30   40   50   60   80  100  200  500 1000

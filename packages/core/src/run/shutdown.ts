@@ -10,6 +10,20 @@ import { exitCodeOf, exitNow, listen, signalExitCode, unclaimProcess, type Claim
 import { Output, leaves } from "./output.js";
 import { Watchdog } from "./watchdog.js";
 
+/** The line run() prints when no watchdog Worker watches (`reason`: its error; `watched`: it had). */
+function watchdogNotice(reason: unknown, watched = false): string {
+  let why = String(reason);
+  if (reason instanceof Error) {
+    const code = (reason as NodeJS.ErrnoException).code;
+    why = `${reason.name}${typeof code === "string" ? ` [${code}]` : ""}: ${reason.message}`;
+  }
+  return (
+    `the blocked-loop watchdog ${watched ? "stopped" : "could not start"} (${why.split("\n")[0]}); ` +
+    `a second signal now ends the process at once, ` +
+    `without the task tree or the exit hooks (see "Bundling a CLI" in @nursery/core's docs/guide/shutdown-and-signals.md)`
+  );
+}
+
 // The longest the root's cancellation waits for the watchdog Worker to start (it takes ~30-60 ms).
 const WATCHDOG_READY_MS = 250;
 
@@ -182,10 +196,13 @@ export class Shutdown implements Claim {
 
   /** Starts the watchdog; `ready` is called once it watches, or at once when it cannot. */
   #startWatchdog(ready: () => void): void {
-    const fallback = (): void => {
-      // No watchdog here: the default disposition now, so a second signal still ends the process.
-      this.#output.line(`still running:\n${this.#tree()}`);
+    const fallback = (reason?: unknown, watched?: boolean): void => {
+      // No watchdog here: the default disposition now, so a second signal still ends the process;
+      // removed before anything is printed, so that a signal sent on seeing the lines finds it.
       this.#removeSignals();
+      // A Worker that failed on Node is a fault to name, not a silent change of behaviour.
+      if (reason !== undefined && !this.#finished) this.#output.line(watchdogNotice(reason, watched));
+      this.#output.line(`still running:\n${this.#tree()}`);
       ready();
     };
     const watchdog = new Watchdog({

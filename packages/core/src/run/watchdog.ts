@@ -1,13 +1,26 @@
 // The main thread's side of the blocked-loop watchdog (the why is in run.ts's header).
 //
 // The main thread increments a shared heartbeat every BEAT_MS from a timer; the Worker
-// (watchdog-worker.ts) sees it stop; the timing and the shared slots are in watchdog-protocol.ts.
+// (watchdog-body.ts) sees it stop; the timing and the shared slots are in watchdog-protocol.ts.
 // At STALL_MS without a beat it calls `onStall` inside the blocked loop (run() removes its signal
 // listeners: the next signal kills the process by the OS default); at REPORT_MS it calls `onReport` (run() prints what is still running). When beats come
 // back, the loop turned again: `onResume` re-installs what onStall removed, so a slow turn (a GC
 // pause, a loaded machine) costs nothing but the window it was uninstalled in.
+//
+// Where the Worker's code comes from. Its module file, watchdog-worker.js next to this one, when
+// it is there. A program bundled into one file (esbuild, rollup, ncc: common for CLIs) has no such
+// file, and in a CommonJS bundle not even an `import.meta.url` to find it by; its Worker then runs
+// watchdog-body.ts's function from its own source text (Function.prototype.toString) in an
+// `eval: true` Worker (Node 10+), which has `require` for the two built-in modules it needs. The
+// function is self-contained for that (its header), so the text survives a bundler's renaming and
+// minifying. The source text is also the second try when the file is there but its Worker fails
+// before it watches (a bundler that copied the file without what it imports). When neither
+// watches, `fallback` gets the last error: run() says so on stderr instead of degrading silently.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { BEAT_MS, HOOK, PHASE_STOPPED_EARLY, SLOTS } from "./watchdog-protocol.js";
+import { watchdogBody } from "./watchdog-body.js";
+import { BEAT_MS, HOOK, PHASE_STOPPED_EARLY, SLOTS, watchdogData, type WatchdogData } from "./watchdog-protocol.js";
 import { watchdogUrl } from "./watchdog-url.js";
 
 // The longest stop() waits for the Worker to disconnect its inspector session (it polls every
@@ -35,6 +48,34 @@ function canInterruptBlockedLoop(): boolean {
 }
 
 type Registry = Record<symbol, ((what: string) => void) | undefined>;
+type Starter = (data: WatchdogData) => Worker;
+type Fallback = (reason?: unknown, watched?: boolean) => void;
+
+/** The ways to start the Worker, in order: its module file when it is there, then its source text. */
+function starters(): Starter[] {
+  const list: Starter[] = [];
+  let url: URL | undefined;
+  try {
+    url = watchdogUrl();
+  } catch {
+    // A CommonJS bundle: `import.meta.url` is undefined there, so there is no file to look for.
+  }
+  if (url?.protocol === "file:" && existsSync(fileURLToPath(url))) {
+    const file = url;
+    list.push((data) => new Worker(file, { workerData: data }));
+  }
+  list.push((data) => new Worker(sourceText(), { eval: true, workerData: data }));
+  return list;
+}
+
+/** The Worker's code as source text: watchdog-worker.ts's two imports, then watchdog-body.ts's function. */
+function sourceText(): string {
+  return [
+    'const { parentPort, workerData } = require("node:worker_threads");',
+    'const { Session } = require("node:inspector");',
+    `(${watchdogBody.toString()})(workerData, Session, parentPort);`,
+  ].join("\n");
+}
 
 export class Watchdog {
   readonly #hooks: WatchdogHooks;
@@ -50,30 +91,54 @@ export class Watchdog {
 
   /**
    * Starts watching. `fallback` is called when no Worker watches here: at once when none can be
-   * started, or later when the Worker fails.
+   * started (on Bun and Deno with no reason: the fallback is their design, not a fault), or later
+   * when the Worker fails, with the error that says why (`watched`: it had been watching).
    */
-  start(fallback: () => void): void {
+  start(fallback: Fallback): void {
     if (!canInterruptBlockedLoop()) return fallback();
     try {
-      const state = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
       (globalThis as unknown as Registry)[Symbol.for(HOOK)] = (what) => this.#onHook(what);
-      this.#heartbeat = setInterval(() => this.#beat(state), BEAT_MS);
+      this.#heartbeat = setInterval(() => this.#beat(), BEAT_MS);
       this.#heartbeat.unref();
-      const worker = new Worker(watchdogUrl(), { workerData: { state } });
-      worker.unref();
-      this.#worker = worker;
-      worker.once("message", () => this.#hooks.onReady());
-      worker.on("error", () => {
-        if (this.#stopped) return;
-        this.stop();
-        fallback();
-      });
-      this.#state = state;
-      return;
-    } catch {
+      this.#attempt(starters(), fallback);
+    } catch (err) {
       this.stop();
+      fallback(err);
     }
-    fallback();
+  }
+
+  /** Starts the Worker the first way in `left`; when that Worker fails before it watches, the next. */
+  #attempt(left: Starter[], fallback: Fallback, failure?: unknown): void {
+    const next = left.shift();
+    if (next === undefined) {
+      this.stop();
+      return fallback(failure);
+    }
+    // A fresh state each time: a Worker that failed may have moved the phase slot.
+    const state = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+    this.#state = state;
+    let worker: Worker;
+    try {
+      worker = next(watchdogData(state));
+    } catch (err) {
+      return this.#attempt(left, fallback, err);
+    }
+    worker.unref();
+    this.#worker = worker;
+    let watching = false;
+    worker.once("message", () => {
+      watching = true;
+      this.#hooks.onReady();
+    });
+    worker.on("error", (err) => {
+      if (this.#stopped) return;
+      if (watching) {
+        this.stop();
+        fallback(err, true);
+      } else {
+        this.#attempt(left, fallback, err);
+      }
+    });
   }
 
   /**
@@ -103,8 +168,8 @@ export class Watchdog {
     }
   }
 
-  #beat(state: Int32Array): void {
-    Atomics.add(state, SLOTS.beat, 1);
+  #beat(): void {
+    if (this.#state !== undefined) Atomics.add(this.#state, SLOTS.beat, 1);
     if (this.#stalled) {
       this.#stalled = false;
       this.#hooks.onResume();
