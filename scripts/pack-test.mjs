@@ -4,6 +4,7 @@
 // README links resolve inside each tarball, publint (strict), attw --pack (esm-only profile), a
 // consumer importing every `exports` key of every package, run by node (import and require) and
 // type-checked with skipLibCheck: false by every TypeScript version claimed (TYPESCRIPT below),
+// including that a task's own context is refused as an `await` operand and an async return value,
 // and core alone upgraded to a patch version and
 // reinstalled. Ends with one line: `pack-test: N passed, N failed`. Bounded: each command has a
 // time limit and the whole run stops after PACK_TEST_TIMEOUT_MS (default 15 minutes).
@@ -138,7 +139,16 @@ console.log("consumer.cjs: " + ${code.length} + " entries required");
     join(dir, "consumer.ts"),
     code.map((e, i) => `import * as entry${i} from "${e.spec}";`).join("\n") +
       `\nexport const entries: readonly object[] = [${code.map((_, i) => `entry${i}`).join(", ")}];\n` +
-      `import { nursery } from "@nursery/core";\nexport const answer: Promise<number> = nursery(async () => 42);\n`,
+      `import { nursery } from "@nursery/core";\nexport const answer: Promise<number> = nursery(async () => 42);\n` +
+      // A task's own context refuses to be awaited or returned (TaskContext.then): every version
+      // must report both lines, or its @ts-expect-error fails the check.
+      `import type { TaskContext } from "@nursery/core";\n` +
+      `export async function awaitsItself(t: TaskContext): Promise<void> {\n` +
+      `  // @ts-expect-error TS1320: awaiting the own context would wait for itself forever\n` +
+      `  await t;\n}\n` +
+      `// @ts-expect-error TS1058: returning the own context after an await would wait for itself forever\n` +
+      `export const returnsItself = async (t: TaskContext) => { await null; return t; };\n` +
+      `export const wrapsItself = async (t: TaskContext): Promise<{ task: TaskContext }> => { await null; return { task: t }; };\n`,
   );
   writeFileSync(
     join(dir, "tsconfig.json"),

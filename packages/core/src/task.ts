@@ -8,10 +8,13 @@ import type { Nursery } from "./nursery.js";
  *
  * At run time the context is the same object as the {@link Task} that `spawn()` returned (one
  * object per task keeps tasks small), so it is a thenable. Pass it around freely, but do not
- * return it from an async function or resolve a promise with it: that waits for the task's result,
- * which from inside the task itself never comes. Wrap it instead (`return { task }`). Done before
- * the function's first `await` (or anywhere, with `currentTask()` on), it rejects at once with a
- * `TypeError` saying so; `run()`'s `main` returning it is a type error.
+ * return it from an async function, await it or resolve a promise with it: that waits for the
+ * task's result, which from inside the task itself never comes. Wrap it instead (`return { task }`);
+ * to wait for a task, await its {@link Task}. In TypeScript, returning it from an async function
+ * and awaiting it are compile errors wherever they are written (see {@link TaskContext.then}), and
+ * `run()`'s `main` may not return it synchronously either. At run time, done before the function's
+ * first `await` (or anywhere, with `currentTask()` on), it rejects at once with a `TypeError`
+ * saying so; plain JavaScript that does it after the first `await` waits forever.
  */
 export interface TaskContext {
   /**
@@ -37,6 +40,17 @@ export interface TaskContext {
    * member of the context it does not depend on `this`: `({ cancel, signal }) => ...` works.
    */
   cancel(reason?: unknown): void;
+  /**
+   * Not for calling: it is declared so that TypeScript refuses a task waiting for itself. The
+   * context is the task, whose `then` waits for the task's result; from inside the task that never
+   * comes. Declared with a `never` parameter, it makes the context a thenable that is not a valid
+   * promise, so `async (t) => { await x; return t; }` fails to compile with TS1058 ("The return
+   * type of an async function must either be a valid promise or must not contain a callable 'then'
+   * member") and `await t` with TS1320, before or after the function's first `await`.
+   * `Promise.resolve(t)` is a `Promise<never>`. Return `{ task: t }` instead; the {@link Task}
+   * that `spawn()` returned is the one to await.
+   */
+  then(ownContextIsNotAwaitable: never): unknown;
 }
 
 /**
@@ -58,8 +72,9 @@ export interface StartContext<T> extends TaskContext {
 /**
  * `unknown` for any `T` but a task context, and an unsatisfiable type with a message for a task
  * context: a task's function that returns its own context would wait for itself forever (the
- * context is the task, a thenable), so `n.spawn(async (t) => t)` and `run(async (t) => t)` are type
- * errors. Wrap it instead: `return { task: t }`. `any` and `never` pass.
+ * context is the task, a thenable), so `run((t) => t)` is a type error, as `run(async (t) => t)`
+ * is (an async function returning it is refused everywhere through {@link TaskContext.then}).
+ * Wrap it instead: `return { task: t }`. `any` and `never` pass.
  */
 export type NotOwnContext<T> = 0 extends 1 & T
   ? unknown

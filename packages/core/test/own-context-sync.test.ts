@@ -25,6 +25,7 @@ describe("a body that returns its own context, without currentTask()", () => {
     let outer: Nursery | undefined;
     const done = nursery((n) => {
       outer = n;
+      // @ts-expect-error deliberately returns its own context, a type error (TS1058), to test the run-time TypeError
       n.spawn((async (t: TaskContext) => t) as never, { name: "self" });
     });
     const err = await failureOf(done, outer);
@@ -37,6 +38,7 @@ describe("a body that returns its own context, without currentTask()", () => {
     const done = nursery((n) => {
       outer = n;
       n.spawn(async (t) => {
+        // @ts-expect-error deliberately awaits its own context, a type error (TS1320), to test the run-time TypeError
         await t;
       }, { name: "self" });
     });
@@ -48,6 +50,7 @@ describe("a body that returns its own context, without currentTask()", () => {
   it("regression: n.start(async (t) => t) rejects start() at once; the nursery does not fail", async () => {
     let started: unknown;
     const value = await nursery(async (n) => {
+      // @ts-expect-error deliberately returns its own context, a type error (TS1058), to test the run-time TypeError
       started = await settledWithin(n.start((async (t: TaskContext) => t) as never, { name: "start-self" }));
       if ((started as { state: string }).state === "pending") n.cancel(); // the old hang: end it
       return "nursery ok";
@@ -70,6 +73,7 @@ describe("a body that returns its own context, without currentTask()", () => {
     const done = nursery((n) => {
       outer = n;
       n.spawn(async (task) => {
+        // @ts-expect-error deliberately returns the enclosing task's context, a type error (TS1058), to test the run-time TypeError
         await nursery(task, async () => task);
       }, { name: "outer" });
     });

@@ -18,6 +18,7 @@ describe("a task that returns its own context", () => {
   it("rejects at once when a task's async function returns its own context, with currentTask() on", async () => {
     enableCurrentTask();
     const err = await nursery((n) => {
+      // @ts-expect-error deliberately returns its own context, a type error (TS1058), to test the run-time TypeError
       n.spawn((async (t: TaskContext) => t) as never, { name: "async-self" });
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NurseryError);

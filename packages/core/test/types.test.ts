@@ -15,6 +15,7 @@ import {
   CancelledError,
   NurseryError,
   checkpoint,
+  type Cancellable,
   type CancelSource,
   type ScopeContext,
   type Clock,
@@ -201,5 +202,95 @@ describe("public types", () => {
     expect(typeof typesOnly).toBe("function");
     expectTypeOf<ReturnType<Task<number>["catch"]>>().toExtend<Promise<unknown>>();
     expectTypeOf<Task<number>["finally"]>().returns.toEqualTypeOf<Promise<number>>();
+  });
+
+  // The context is the task at run time, a thenable: waiting on it from inside the task never ends.
+  // Its type has a `then` whose parameter is `never`, which TypeScript takes for a thenable that is
+  // not a valid promise: TS1058 when an async function returns it, TS1320 when it is awaited.
+  it("issue 17: an async body may not return or await its own context, also after its first await", () => {
+    const typesOnly = (n: Nursery, task: TaskContext): void => {
+      // @ts-expect-error spawn(): returned after the first await, it would wait for itself forever
+      void n.spawn(async (t) => {
+        await null;
+        return t;
+      });
+      // @ts-expect-error spawn(): also returned before the first await (the run time catches that one too)
+      void n.spawn(async (t) => t);
+      void n.spawn(async (t) => {
+        // @ts-expect-error awaiting the own context waits for itself
+        await t;
+      });
+      // @ts-expect-error start(): a start context is a task context
+      void n.start(async (t) => {
+        await null;
+        return t;
+      });
+      // @ts-expect-error start(caller, fn) as well
+      void n.start(task, async (t) => {
+        await null;
+        return t;
+      });
+      // @ts-expect-error run(): after the first await (NotOwnContext<T> also refuses it)
+      void run(async (t) => {
+        await null;
+        return t;
+      });
+      // @ts-expect-error a scope's body returning the enclosing task waits for that task: itself
+      void moveOnAfter(task, 10, async () => {
+        await null;
+        return task;
+      });
+      // @ts-expect-error so does a nested nursery's body
+      void nursery(task, async () => {
+        await null;
+        return task;
+      });
+      // @ts-expect-error the context's `then` is not for calling
+      void task.then(() => 1);
+    };
+    expect(typeof typesOnly).toBe("function");
+  });
+
+  it("issue 17: a wrapped context, generic wrappers and the Cancellable-taking functions still compile", async () => {
+    await nursery(async (n) => {
+      const wrapped = await n.spawn(async (t) => {
+        await null;
+        return { task: t };
+      });
+      expectTypeOf(wrapped).toEqualTypeOf<{ task: TaskContext }>();
+      // A generic wrapper over spawn: U is not known to be a context, so the body is a valid promise.
+      const wrap = <U>(f: () => Promise<U>): Task<U> => n.spawn(async () => f());
+      expectTypeOf(await wrap(async () => 1)).toEqualTypeOf<number>();
+      const withContext = <U>(f: (t: TaskContext) => Promise<U>): Task<U> =>
+        n.spawn(async (t) => {
+          await null;
+          return f(t);
+        });
+      expectTypeOf(await withContext(async (t) => t.name)).toEqualTypeOf<string>();
+      // Another task's handle is a PromiseLike and is awaited as before.
+      expectTypeOf(await n.spawn(async () => (await n.spawn(async () => 1)) + 1)).toEqualTypeOf<number>();
+      await n.spawn(async (t) => {
+        expectTypeOf(t).toExtend<Cancellable>();
+        expectTypeOf(n.start(t, (s) => s.started())).toEqualTypeOf<Promise<void>>();
+        onCancel(t, () => {})();
+        await checkpoint(t);
+        expect(await nursery(t, async () => 1)).toBe(1);
+        expect(await moveOnAfter(t, 1_000, async (scope) => scope.task === t)).toBe(true);
+        // A scope context is not a thenable: returning it resolves with it.
+        expectTypeOf(await shield(t, async (scope) => scope)).toEqualTypeOf<ScopeContext>();
+      });
+    });
+  });
+
+  it("issue 17: Promise.resolve() of a context is typed as never settling; the context is not a PromiseLike", () => {
+    // Promise.resolve(t) adopts the task's outcome (its `then` is called): from inside the task that
+    // never comes, and `Awaited<TaskContext>` is `never`, so the promise is a Promise<never>.
+    expectTypeOf<Awaited<TaskContext>>().toBeNever();
+    const typesOnly = (t: TaskContext): void => {
+      expectTypeOf(Promise.resolve(t)).toEqualTypeOf<Promise<never>>();
+    };
+    expect(typeof typesOnly).toBe("function");
+    expectTypeOf<TaskContext>().not.toExtend<PromiseLike<unknown>>();
+    expectTypeOf<TaskContext["then"]>().toEqualTypeOf<(ownContextIsNotAwaitable: never) => unknown>();
   });
 });

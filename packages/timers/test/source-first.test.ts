@@ -1,7 +1,7 @@
 // The cancellation-source-first forms (docs/design/decisions/api-cancellation-source.md).
 import { describe, expect, it } from "@jest/globals";
 import { getEventListeners } from "node:events";
-import { CancelledError, TimeoutError, nursery, type ScopeContext } from "@nursery/core";
+import { CancelledError, TimeoutError, nursery, type ScopeContext, type StartContext, type TaskContext } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { deadline, interval, sleep, timeout } from "@nursery/timers";
 
@@ -60,6 +60,26 @@ describe("sleep(source, ms)", () => {
     expect(() => sleep(new AbortController().signal, -1)).toThrow(
       new TypeError("Expected `ms` to be a finite number >= 0, got `-1` (number)"),
     );
+  });
+
+  it("issue 17: takes a task or start context, whose type refuses to be awaited, as its source", async () => {
+    const clock = new VirtualClock();
+    const woke: string[] = [];
+    const done = nursery(async (n) => {
+      n.spawn(async (task: TaskContext) => {
+        await sleep(task, 10);
+        woke.push(task.name);
+      }, { name: "spawned" });
+      await n.start(async (task: StartContext<void>) => {
+        task.started();
+        await sleep(task, 10);
+        woke.push(task.name);
+        return { task }; // wrapped: a context itself may not be returned after an await (TS1058)
+      }, { name: "started" });
+      await clock.advance(10);
+    }, { clock });
+    await done;
+    expect(woke).toEqual(["spawned", "started"]);
   });
 });
 

@@ -244,6 +244,7 @@ export class TaskImpl<T> extends ListLinks implements Task<T>, TaskContext, Sign
    * `then`, read through a getter: read while the task's own function runs synchronously (`return
    * t` or `await t` in an async function before its first `await`, where the engine reads `then`
    * at once), it is a wait on itself, which would never settle, so the `then` handed out rejects.
+   * TypeScript already refuses both (`TaskContext.then`); this catches JavaScript and casts.
    */
   get then(): <R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
