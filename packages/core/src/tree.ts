@@ -7,7 +7,7 @@ import type { Straggler } from "./errors.js";
 import type { TreeNode } from "./internal/signal-owner.js";
 import { TaskImpl } from "./internal/task-impl.js";
 import type { Nursery } from "./nursery.js";
-import { shown } from "./internal/shown.js";
+import { SITE_MAX, shown } from "./internal/shown.js";
 import { checkFunction, checkOptions, invalid } from "./internal/validate.js";
 
 /** Options of {@link dumpTree}. */
@@ -44,8 +44,6 @@ function nurseryLine(node: TreeNode): string {
 export const MAX_DEPTH = 100;
 /** Lines drawn in all; the rest are counted in one last line. */
 export const MAX_LINES = 100_000;
-/** Code units of a definition site shown (a path deep in node_modules is long). */
-const SITE_MAX = 1000;
 
 /**
  * A list of entries still to draw under `prefix`, at `depth`. `nested`: a task's nurseries, each

@@ -9,6 +9,8 @@
 
 /** Code units of a name shown before it is cut. */
 export const SHOWN_MAX = 200;
+/** Code units of a definition site shown (a path deep in node_modules is long). */
+export const SITE_MAX = 1000;
 
 // C0 and C1 controls and DEL (\p{Cc}), lone surrogates (\p{Cs}: with the u flag a well-formed pair is
 // one code point and does not match), the line and paragraph separators, and the bidirectional
