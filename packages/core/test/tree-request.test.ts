@@ -14,7 +14,11 @@ function start(file: string, args: string[] = []): Fixture {
   return f;
 }
 afterEach(() => {
-  for (const f of running.splice(0)) f.kill();
+  for (const f of running.splice(0)) {
+    f.kill();
+    // A SIGKILLed program cannot remove its tree file.
+    if (f.child.pid !== undefined) rmSync(treeFile(f.child.pid), { force: true });
+  }
 });
 
 /** The lines of the tree that follow the last "task tree of pid" header in `text`. */

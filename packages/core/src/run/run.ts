@@ -141,6 +141,11 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   if (!isMainThread && signals.length > 0) throw invalid("signals", "[] in a worker thread (signals reach the main thread only)", signals);
   const name = options?.name ?? "main";
   checkString("name", name);
+  // Nor does a tree signal: the tree file is named after the process, whose main thread would be
+  // signalled (and, without a listener there, killed) by nursery-ps.
+  if (!isMainThread && options?.treeSignal !== undefined) {
+    throw invalid("treeSignal", "undefined in a worker thread (signals reach the main thread only)", options.treeSignal);
+  }
   const treeSignal = checkTreeSignal(options?.treeSignal, signals);
   const shutdown = new Shutdown({
     name,
