@@ -104,7 +104,16 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
     if (kinds === undefined) warned.set(task, (kinds = new Set()));
     if (kinds.has(kind)) return;
     kinds.add(kind);
-    write(`nursery leak warning: task "${shown(task.name)}" in nursery "${shown(task.nursery.name)}"${siteOf(task)}: ${what}`);
+    const line = `nursery leak warning: task "${shown(task.name)}" in nursery "${shown(task.nursery.name)}"${siteOf(task)}: ${what}`;
+    try {
+      write(line);
+    } catch (err) {
+      // The writer is user code: its error is uncaught, as a channel subscriber's would be, and the
+      // checks of the other tasks in this batch still run.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   };
 
   // Timers (Node's Timeout objects) created by each running task. Only an init hook: a destroy

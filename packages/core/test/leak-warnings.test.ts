@@ -180,6 +180,16 @@ describe("enableLeakWarnings", () => {
     expect(lines).toEqual([expect.stringMatching(/task "poller" .*: 1 timer it created is still pending after it ended/)]);
   });
 
+  it("regression: a write that throws is an uncaught error, and the other tasks' warnings still come", async () => {
+    const program = spawnFixture(join(__dirname, "fixtures", "leaks-writer.mjs"));
+    try {
+      const exit = await program.exited;
+      expect({ code: exit.code, stdout: exit.stdout }).toEqual({ code: 0, stdout: "uncaught writer broke\nwarned x y z\n" });
+    } finally {
+      program.kill();
+    }
+  });
+
   it("subscribes to nothing once turned off, and nothing before it is turned on", async () => {
     disable();
     expect([channels.spawn.hasSubscribers, channels.cancel.hasSubscribers, channels.settle.hasSubscribers]).toEqual([false, false, false]);
