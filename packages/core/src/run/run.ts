@@ -94,7 +94,8 @@ export interface RunOptions {
   /**
    * Opt-in: this signal (e.g. `"SIGUSR2"`) prints the live task tree to stderr and to a file that
    * `nursery-ps <pid>` reads; the program goes on running. Not a shutdown signal, nor SIGUSR1
-   * (Node's inspector). Default: none.
+   * (Node's inspector), and refused in a worker thread (signals reach the main thread only).
+   * Default: none.
    */
   treeSignal?: NodeJS.Signals;
 }
