@@ -2,7 +2,7 @@
 // answer with) for 1k, 10k and 100k live tasks, each defined by one of 10 functions, median of 5.
 // Run `npx tsc -b` first.   node bench/tree-request.mjs
 import { nursery } from "@nursery/core";
-import { treeReport } from "../packages/core/dist/tree-request.js";
+import { treeReport } from "../packages/core/dist/run/tree-request.js";
 
 const kinds = Array.from({ length: 10 }, (_, k) => ({ [`worker${k}`]: (t) => new Promise((r) => t.signal.addEventListener("abort", r)) })[`worker${k}`]);
 console.log(`tree request: treeReport() time, median of 5, node ${process.version}`);

@@ -30,6 +30,7 @@ import type { CancelEvent, SettleEvent, SpawnEvent } from "./diagnostics.js";
 import type { SignalOwner } from "./internal/signal-owner.js";
 import { TaskImpl } from "./internal/task-impl.js";
 import { locate } from "./internal/locate.js";
+import { SITE_MAX, shown } from "./internal/shown.js";
 import { checkFunction, checkOptions } from "./internal/validate.js";
 import type { Nursery } from "./nursery.js";
 
@@ -53,7 +54,7 @@ function signalOf(task: TaskImpl<unknown>): AbortSignal | undefined {
 
 function siteOf(task: TaskImpl<unknown>): string {
   const site = locate(task.fn);
-  return site === undefined ? "" : ` (defined at ${site})`;
+  return site === undefined ? "" : ` (defined at ${shown(site, SITE_MAX)})`;
 }
 
 /** True when `nursery` hangs, through its outside signal, under `owner` or a nursery opened on it. */
@@ -63,6 +64,11 @@ function linkedUnder(owner: SignalOwner, nursery: Nursery, depth = 0): boolean {
     if (depth < 32 && linkedUnder(nested.body, nursery, depth + 1)) return true;
   }
   return false;
+}
+
+/** Node's own flag on a Timeout: false until it fired or was cleared (see the timers note below). */
+function isPending(timer: object): boolean {
+  return (timer as { _destroyed?: unknown })._destroyed === false;
 }
 
 let active: (() => void) | undefined;
@@ -98,22 +104,36 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
     if (kinds === undefined) warned.set(task, (kinds = new Set()));
     if (kinds.has(kind)) return;
     kinds.add(kind);
-    write(`nursery leak warning: task "${task.name}" in nursery "${task.nursery.name}"${siteOf(task)}: ${what}`);
+    const line = `nursery leak warning: task "${shown(task.name)}" in nursery "${shown(task.nursery.name)}"${siteOf(task)}: ${what}`;
+    try {
+      write(line);
+    } catch (err) {
+      // The writer is user code: its error is uncaught, as a channel subscriber's would be, and the
+      // checks of the other tasks in this batch still run.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   };
 
   // Timers (Node's Timeout objects) created by each running task. Only an init hook: a destroy
   // hook would make Node track every promise's collection, measured several times slower. Whether
   // a timer is still pending is read at check time from Node's own `_destroyed` flag (set when it
   // fired or was cleared, on every Node since 11); without that flag no timer is reported.
-  const timersOf = new WeakMap<TaskImpl<unknown>, object[]>();
+  // A long-lived task (main, a poller) creates timers all its life: those that fired or were
+  // cleared are dropped whenever the list doubles, so it holds about twice the pending ones, not
+  // every timer (and its callback's closure) the task ever made.
+  const timersOf = new WeakMap<TaskImpl<unknown>, { list: object[]; limit: number }>();
   const hook: AsyncHook = createHook({
     init(_id, type, _trigger, resource) {
       if (type !== "Timeout") return;
       const task = currentTask();
       if (!(task instanceof TaskImpl) || task.state !== "running") return;
-      const list = timersOf.get(task);
-      if (list === undefined) timersOf.set(task, [resource]);
-      else list.push(resource);
+      const timers = timersOf.get(task);
+      if (timers === undefined) return void timersOf.set(task, { list: [resource], limit: 64 });
+      if (timers.list.push(resource) < timers.limit) return;
+      timers.list = timers.list.filter(isPending);
+      timers.limit = Math.max(64, 2 * timers.list.length);
     },
   });
   hook.enable();
@@ -126,7 +146,7 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
     const task = currentTask();
     if (!(task instanceof TaskImpl) || (task.nursery as unknown) === nursery) return;
     if (!linkedUnder(task, nursery)) {
-      warn(task, "unlinked", `nursery "${nursery.name}" was opened inside it without { signal: task.signal } or the task as its parent (nursery(task, body)); cancelling the task will not cancel it`);
+      warn(task, "unlinked", `nursery "${shown(nursery.name)}" was opened inside it without { signal: task.signal } or the task as its parent (nursery(task, body)); cancelling the task will not cancel it`);
     }
   };
 
@@ -162,7 +182,7 @@ export function enableLeakWarnings(options?: LeakWarningOptions): () => void {
       if (listeners > 0) {
         warn(task, "listener", `${listeners} listener${listeners === 1 ? " is" : "s are"} still on its signal after it ended; remove them when the operation settles`);
       }
-      const pending = timersOf.get(task)?.filter((t) => (t as { _destroyed?: unknown })._destroyed === false).length ?? 0;
+      const pending = timersOf.get(task)?.list.filter(isPending).length ?? 0;
       if (pending > 0) {
         warn(task, "timer", `${pending} timer${pending === 1 ? " it created is" : "s it created are"} still pending after it ended; clear them in a finally`);
       }

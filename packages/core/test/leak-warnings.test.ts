@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { spawnFixture } from "@nursery/core/testing";
 import { channels, nursery, type TaskContext } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
@@ -128,6 +130,64 @@ describe("enableLeakWarnings", () => {
     }
     await afterChecks();
     expect(lines).toEqual([]);
+  });
+
+  it("regression: shows a name with a newline or an escape sequence escaped, on one line", async () => {
+    await nursery((n) => {
+      n.spawn((task) => task.signal.addEventListener("abort", () => undefined), { name: "a\nnursery leak warning: forged\x1b[2J" });
+    }, { name: "jobs\u202e" });
+    await afterChecks();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^nursery leak warning: task "a\\nnursery leak warning: forged\\x1b\[2J" in nursery "jobs\\u202e"/);
+    expect(lines[0]).not.toMatch(/[\n\x1b\u202e]/);
+  });
+
+  it("regression: gives the file of a task defined in a module loaded after the first warning, not \"script <id>\"", async () => {
+    const program = spawnFixture(join(__dirname, "fixtures", "leaks-late.mjs"));
+    try {
+      const exit = await program.exited;
+      expect(exit.code).toBe(0);
+      expect(exit.stderr.trimEnd().split("\n")).toEqual([
+        expect.stringMatching(/^nursery leak warning: task "first" in nursery "nursery" \(defined at file:\S+leaks-late\.mjs:\d+:\d+\)/),
+        expect.stringMatching(/^nursery leak warning: task "second" in nursery "nursery" \(defined at file:\S+leaks-late-module\.mjs:\d+:\d+\)/),
+      ]);
+    } finally {
+      program.kill();
+    }
+  });
+
+  it("regression: does not keep every timer a long-lived task made, only the pending ones, and still counts those", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let firstTimer: WeakRef<object> | undefined;
+    let left: ReturnType<typeof setTimeout> | undefined;
+    await nursery((n) => {
+      n.spawn(async () => {
+        for (let i = 0; i < 500; i++) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 0);
+            firstTimer ??= new WeakRef(t);
+          });
+        }
+        // Still running: the fired timers must be collectable already.
+        gc();
+        expect(firstTimer?.deref()).toBeUndefined();
+        left = setTimeout(() => undefined, 60_000);
+      }, { name: "poller" });
+    });
+    await afterChecks();
+    clearTimeout(left);
+    expect(lines).toEqual([expect.stringMatching(/task "poller" .*: 1 timer it created is still pending after it ended/)]);
+  });
+
+  it("regression: a write that throws is an uncaught error, and the other tasks' warnings still come", async () => {
+    const program = spawnFixture(join(__dirname, "fixtures", "leaks-writer.mjs"));
+    try {
+      const exit = await program.exited;
+      expect({ code: exit.code, stdout: exit.stdout }).toEqual({ code: 0, stdout: "uncaught writer broke\nwarned x y z\n" });
+    } finally {
+      program.kill();
+    }
   });
 
   it("subscribes to nothing once turned off, and nothing before it is turned on", async () => {

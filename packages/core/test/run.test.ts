@@ -167,6 +167,14 @@ describe("run in a worker thread, and importing the packages", () => {
     );
   });
 
+  it("regression: refuses treeSignal in a worker thread (nursery-ps would signal, and kill, the whole process)", async () => {
+    const exit = await fixture(WORKER, ["tree"]).exited;
+    expect(exit.stdout).toBe(
+      'TypeError: Expected `treeSignal` to be undefined in a worker thread (signals reach the main thread only), got `"SIGUSR2"` (string)\n' +
+        "worker exited 0; main thread listeners 0,0,0\n",
+    );
+  });
+
   it("installs no process listener when any package is imported", async () => {
     const exit = await fixture(IMPORTS).exited;
     expect(exit.code).toBe(0);

@@ -40,4 +40,18 @@ describe("the unlinked-nursery warning", () => {
     });
     expect(warn).not.toHaveBeenCalled();
   });
+
+  it("regression: shows the nursery's and the task's names escaped, on one line", async () => {
+    enableCurrentTask();
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    await nursery(async (n) => {
+      await n.spawn(async function hostile() {
+        await nursery(() => "hostile", { name: "inner\x1b]0;owned\x07" });
+      }, { name: "task\nforged line" });
+    });
+    expect(warn).toHaveBeenCalledTimes(1);
+    const message = String(warn.mock.calls[0]?.[0]);
+    expect(message).toMatch(/nursery "inner\\x1b\]0;owned\\x07"( \(defined at [^)]+\))? was opened inside task "task\\nforged line"/);
+    expect(message).not.toMatch(/[\n\x1b\x07]/);
+  });
 });

@@ -97,9 +97,15 @@ export function flushBeforeExit<T>(
     const stopListening = onCancel(task, () => {
       if (shutdownTimeout === Infinity) return;
       timer = setTimeout(() => {
-        tracing?.endOpenSpans("shutdown-timeout");
-        // Whatever happens to this flush, run() exits now: a failure still reaches run()'s report.
-        bounded(flush, timeout).catch((err: unknown) => queueMicrotask(() => { throw err; }));
+        // Whatever happens here, run() exits now: a failure still reaches run()'s report, and a
+        // span that fails to end does not keep the others from the flush.
+        const report = (err: unknown): void => queueMicrotask(() => { throw err; });
+        try {
+          tracing?.endOpenSpans("shutdown-timeout");
+        } catch (err) {
+          report(err);
+        }
+        bounded(flush, timeout).catch(report);
       }, Math.max(0, shutdownTimeout - timeout));
       timer.unref();
     });
@@ -115,14 +121,28 @@ export function flushBeforeExit<T>(
       clearTimeout(timer);
     }
     const cancelled = !ok && cancelReasonOf(task) !== undefined && isCancellation(outcome);
+    // Ending the spans and flushing each run whatever the one before did: a span processor whose
+    // onEnd throws must not cost the flush of every span already buffered.
+    const failures: unknown[] = [];
     if (tracing !== undefined) {
-      endTaskSpan(tracing, task, ok ? "fulfilled" : cancelled ? "cancelled" : "rejected", outcome);
-      tracing.endOpenSpans("exit");
+      try {
+        endTaskSpan(tracing, task, ok ? "fulfilled" : cancelled ? "cancelled" : "rejected", outcome);
+      } catch (err) {
+        failures.push(err);
+      }
+      try {
+        tracing.endOpenSpans("exit");
+      } catch (err) {
+        failures.push(err);
+      }
     }
     try {
       await bounded(flush, timeout);
     } catch (err) {
-      throw ok || cancelled ? err : new NurseryError([outcome, err], task.name);
+      failures.push(err);
+    }
+    if (failures.length > 0) {
+      throw ok || cancelled ? (failures.length === 1 ? failures[0] : new NurseryError(failures, task.name)) : new NurseryError([outcome, ...failures], task.name);
     }
     if (!ok) throw outcome;
     return outcome as T;

@@ -167,11 +167,14 @@ class TaskTracing implements Tracing {
     // An error not recorded yet is the body's (the children's are): the body ran in the task that
     // opened the nursery, so it goes on that task's span, still open (it is awaiting this
     // nursery); on the nursery's own span when no traced task opened it.
-    if (!ok && !isCancellation(outcome)) {
-      const where = owner.opener === undefined ? undefined : openSpans.get(owner.opener);
-      this.#recordError(where ?? owner.span, outcome);
+    try {
+      if (!ok && !isCancellation(outcome)) {
+        const where = owner.opener === undefined ? undefined : openSpans.get(owner.opener);
+        this.#recordError(where ?? owner.span, outcome);
+      }
+    } finally {
+      this.#endNursery(nursery, owner);
     }
-    this.#endNursery(nursery, owner);
   }
 
   #endNursery(nursery: Nursery, owner: NurseryRecord): void {
@@ -185,8 +188,11 @@ class TaskTracing implements Tracing {
     // A nursery opened before this Tracing is first seen at its first spawn here.
     const owner = this.#ownerOf(nursery) ?? this.#openNursery(nursery, false);
     if (owner.dark) return; // sampled out: no span, the task runs in the nursery's context
+    // Started before it is counted: a startSpan that throws (a span processor's onStart) leaves
+    // the task untraced, not a nursery that waits for it forever.
+    const span = this.#tracer.startSpan(task.name, owner.taskOptions, owner.context);
     owner.live++;
-    openSpans.set(task, this.#tracer.startSpan(task.name, owner.taskOptions, owner.context));
+    openSpans.set(task, span);
   }
 
   #ownerOf(nursery: Nursery): NurseryRecord | undefined {
@@ -213,11 +219,17 @@ class TaskTracing implements Tracing {
     const span = openSpans.get(task);
     if (span === undefined) return;
     openSpans.delete(task);
-    span.setAttribute(ATTR_STATE, state);
-    if (state === "rejected") this.#recordError(span, outcome);
-    span.end();
+    // The books first: a span that throws from end() (a span processor's onEnd) must not keep its
+    // nursery's span open. The error still reaches the caller.
     const owner = this.#ownerOf(nursery);
-    if (owner !== undefined && --owner.live === 0 && (!owner.exact || last)) this.#endNursery(nursery, owner);
+    const endsNursery = owner !== undefined && --owner.live === 0 && (!owner.exact || last);
+    try {
+      span.setAttribute(ATTR_STATE, state);
+      if (state === "rejected") this.#recordError(span, outcome);
+      span.end();
+    } finally {
+      if (endsNursery) this.#endNursery(nursery, owner);
+    }
   }
 
   /** Status ERROR and one exception event per error not yet recorded on another span. */
@@ -234,12 +246,21 @@ class TaskTracing implements Tracing {
   endOpenSpans(mark: string): void {
     if (current !== this) return;
     this.#lastNursery = this.#lastOwner = undefined;
-    // Newest first, so that every span ends before the span that encloses it.
+    // Newest first, so that every span ends before the span that encloses it. Each is ended even
+    // when ending another throws (a span processor's onEnd); the errors are thrown after.
+    const failures: unknown[] = [];
     for (const [key, span] of openSpans.takeAll()) {
-      span.setAttribute(ATTR_ABANDONED, mark);
-      if (!openNurseries.delete(key as Nursery)) span.setAttribute(ATTR_STATE, "running");
-      span.end();
+      const nursery = openNurseries.delete(key as Nursery);
+      try {
+        span.setAttribute(ATTR_ABANDONED, mark);
+        if (!nursery) span.setAttribute(ATTR_STATE, "running");
+        span.end();
+      } catch (err) {
+        failures.push(err);
+      }
     }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `ending ${failures.length} open spans failed`);
   }
 
   close(): void {

@@ -69,6 +69,24 @@ describe("flushBeforeExit under run()", () => {
     ]);
     expect(exit.stderr).toMatch(/shutdown did not finish within 1500 ms/);
   });
+
+  it("regression: still flushes the stragglers' spans when a span processor throws as one of them ends, and reports the error", async () => {
+    const program = start("straggler-faulty");
+    await program.waitForLine("ready");
+    program.signal("SIGTERM");
+    const exit = await program.exited;
+    expect(exit.code).toBe(1);
+    expect(lines(exit.stdout)).toEqual([
+      "ready",
+      "flush",
+      "span stubborn task running shutdown-timeout cancel:signal:SIGTERM",
+      "span worker task running shutdown-timeout",
+      "span work nursery - shutdown-timeout cancel:signal:SIGTERM",
+      "span main task running shutdown-timeout cancel:signal:SIGTERM",
+      "span main nursery - shutdown-timeout cancel:signal:SIGTERM",
+    ]);
+    expect(exit.stderr).toContain("onEnd of stubborn failed");
+  });
 });
 
 describe("flushBeforeExit", () => {

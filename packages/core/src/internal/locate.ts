@@ -20,16 +20,21 @@ function open(): Session {
   return session;
 }
 
-function scriptUrls(s: Session): Map<string, string> {
+/** The URL of a script; the table is read again when `id` is not in it (a module loaded since). */
+function scriptUrl(s: Session, id: string): string | undefined {
   if (urls === undefined) {
     const found = new Map<string, string>();
     s.on("Debugger.scriptParsed", (m) => found.set(m.params.scriptId, m.params.url));
-    // Enabling the debugger replays scriptParsed for every loaded script, synchronously.
-    s.post("Debugger.enable");
-    s.post("Debugger.disable");
     urls = found;
+  } else if (urls.has(id)) {
+    return urls.get(id);
   }
-  return urls;
+  // Enabling the debugger replays scriptParsed for every loaded script, synchronously. The session
+  // lives on between reports (leak warnings keep it), so a script loaded after the last replay is
+  // missing until the next one.
+  s.post("Debugger.enable");
+  s.post("Debugger.disable");
+  return urls.get(id);
 }
 
 const KEY = Symbol.for("@nursery/core.locate-target");
@@ -51,7 +56,7 @@ export function locate(fn: Function): string | undefined {
     });
     delete (globalThis as Record<symbol, unknown>)[KEY];
     if (location === undefined) return undefined;
-    const url = scriptUrls(s).get(location.scriptId) ?? `script ${location.scriptId}`;
+    const url = scriptUrl(s, location.scriptId) ?? `script ${location.scriptId}`;
     return (
       original(url, location.lineNumber, location.columnNumber) ??
       `${url}:${location.lineNumber + 1}:${location.columnNumber + 1}`

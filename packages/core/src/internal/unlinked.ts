@@ -5,13 +5,14 @@
 // (docs/design/decisions/core-structural-nesting.md).
 import { locate } from "#core-host/locate";
 import { context } from "./context.js";
+import { SITE_MAX, shown } from "./shown.js";
 import { TaskImpl } from "./task-impl.js";
 
 /** Definition sites (or, where they are unknown, function sources) already warned about. */
 const warned = new Set<string>();
 
 function at(site: string | undefined): string {
-  return site === undefined ? "" : ` (defined at ${site})`;
+  return site === undefined ? "" : ` (defined at ${shown(site, SITE_MAX)})`;
 }
 
 /** Warns once per body definition site when an unlinked nursery is opened inside a running task. */
@@ -24,7 +25,7 @@ export function noticeUnlinked(body: Function, name: string): void {
   warned.add(key);
   const taskSite = task instanceof TaskImpl ? locate(task.fn) : undefined;
   console.warn(
-    `@nursery/core: nursery "${name}"${at(site)} was opened inside task "${task.name}"${at(taskSite)} ` +
+    `@nursery/core: nursery "${shown(name)}"${at(site)} was opened inside task "${shown(task.name)}"${at(taskSite)} ` +
       `without a parent: it does not follow the task's cancellation and is not listed under it. ` +
       `Write nursery(task, body), or nursery(body, { signal }) to follow a foreign signal on purpose.`,
   );

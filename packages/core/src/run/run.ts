@@ -96,7 +96,8 @@ export interface RunOptions {
   /**
    * Opt-in: this signal (e.g. `"SIGUSR2"`) prints the live task tree to stderr and to a file that
    * `nursery-ps <pid>` reads; the program goes on running. Not a shutdown signal, nor SIGUSR1
-   * (Node's inspector). Default: none.
+   * (Node's inspector), and refused in a worker thread (signals reach the main thread only).
+   * Default: none.
    */
   treeSignal?: NodeJS.Signals;
 }
@@ -143,6 +144,11 @@ export function run<T>(main: (task: TaskContext) => T | PromiseLike<T>, options?
   if (!isMainThread && signals.length > 0) throw invalid("signals", "[] in a worker thread (signals reach the main thread only)", signals);
   const name = options?.name ?? "main";
   checkString("name", name);
+  // Nor does a tree signal: the tree file is named after the process, whose main thread would be
+  // signalled (and, without a listener there, killed) by nursery-ps.
+  if (!isMainThread && options?.treeSignal !== undefined) {
+    throw invalid("treeSignal", "undefined in a worker thread (signals reach the main thread only)", options.treeSignal);
+  }
   const treeSignal = checkTreeSignal(options?.treeSignal, signals);
   const shutdown = new Shutdown({
     name,

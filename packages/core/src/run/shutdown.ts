@@ -187,7 +187,7 @@ export class Shutdown implements Claim {
   #onDeadline(): void {
     this.#flushAbort();
     // The same rendering as the forced exit's; `error.stragglers` has the flat list.
-    const { lines, tasks } = render(this.#root, locate);
+    const { lines, tasks } = render(this.#root, locate, true);
     this.#output.line(`${new ShutdownTimeoutError(this.#config.shutdownTimeout, tasks).message}:\n${lines.join("\n")}`);
     this.#finish(1, true);
   }

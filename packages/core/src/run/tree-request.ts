@@ -26,6 +26,7 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onProcessExit } from "../exit-hooks.js";
 import { closeLocator, locate } from "../internal/locate.js";
 import { invalid } from "../internal/validate.js";
 import type { Nursery } from "../nursery.js";
@@ -56,14 +57,9 @@ export function checkTreeSignal(value: unknown, shutdownSignals: readonly string
 
 /** The tree under `root` as the text a tree request answers with. */
 export function treeReport(root: Nursery): string {
-  // One inspector round trip per distinct function, not per task: tasks mostly share a few.
-  const sites = new Map<Function, string | undefined>();
-  const cachedLocate = (fn: Function): string | undefined => {
-    if (!sites.has(fn)) sites.set(fn, locate(fn));
-    return sites.get(fn);
-  };
+  // render() asks locate() once per distinct function, not per task: tasks mostly share a few.
   try {
-    const { lines } = render(root, cachedLocate);
+    const { lines } = render(root, locate);
     return `task tree of pid ${process.pid} at ${new Date().toISOString()}:\n${lines.join("\n")}\n`;
   } finally {
     closeLocator();
@@ -91,12 +87,22 @@ export function answerTreeRequests(root: Nursery, signal: NodeJS.Signals): () =>
   };
   publish("");
   const stop = listen(signal, () => {
-    const text = treeReport(root);
+    let text: string;
+    try {
+      text = treeReport(root);
+    } catch (err) {
+      // Asking must not stop the program: a failure to render is the answer, not an uncaught error.
+      text = `task tree of pid ${process.pid} could not be rendered: ${String((err as Error)?.message ?? err)}\n`;
+    }
     process.stderr.write(text);
     publish(text);
   });
+  // A program that ends by process.exit() or an uncaught error, skipping run()'s finish, must not
+  // leave a file that says it answers: a later process with the same pid would be signalled.
+  const removeOnExit = onProcessExit(() => rmSync(file, { force: true }));
   return () => {
     stop();
+    removeOnExit();
     rmSync(file, { force: true });
   };
 }
