@@ -33,8 +33,19 @@ interface Rendering {
   readonly tasks: Straggler[];
 }
 
+// A name is user text: a line break in it (a `node -e` script, a header copied into a name) would
+// split its line in two, and an escape sequence would reach the terminal. Control characters are
+// shown escaped, as in a JSON string: one line per nursery and task, whatever the names hold.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function shown(name: string): string {
+  return name.replace(CONTROL, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function nurseryLine(node: TreeNode): string {
-  return `${node.name} (nursery${node.cancelRequested ? ", cancelling" : ""})`;
+  return `${shown(node.name)} (nursery${node.cancelRequested ? ", cancelling" : ""})`;
 }
 
 /** Renders what runs under `node`: its body's nurseries, then its tasks, each followed by its nurseries. */
@@ -44,17 +55,17 @@ function walk(node: TreeNode, prefix: string, path: string, out: Rendering, loca
     const last = i === entries.length - 1;
     const branch = prefix + (last ? "└─ " : "├─ ");
     const next = prefix + (last ? "   " : "│  ");
-    const entryPath = `${path}/${entry.name}`;
+    const entryPath = `${path}/${shown(entry.name)}`;
     if (entry instanceof TaskImpl) {
       const site = locate?.(entry.fn);
       const state = entry.cancelReason !== undefined && entry.state === "running" ? "cancelling" : entry.state;
       const age = formatAge(entry.nursery.clock.now() - entry.born);
-      out.lines.push(`${branch}${entry.name} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`);
+      out.lines.push(`${branch}${shown(entry.name)} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`);
       out.tasks.push({ path: entryPath, site });
       // A task's nurseries are drawn as its last children, each with "└─ ".
       for (const nested of entry.nested ?? []) {
         out.lines.push(next + "└─ " + nurseryLine(nested));
-        walk(nested, next + "   ", `${entryPath}/${nested.name}`, out, locate);
+        walk(nested, next + "   ", `${entryPath}/${shown(nested.name)}`, out, locate);
       }
     } else {
       out.lines.push(branch + nurseryLine(entry));
@@ -66,7 +77,7 @@ function walk(node: TreeNode, prefix: string, path: string, out: Rendering, loca
 /** The tree under `root` and its running tasks, depth-first; `run()` prints the one and lists the other. */
 export function render(root: Nursery, locate?: TreeOptions["locate"]): Rendering {
   const out: Rendering = { lines: [nurseryLine(root as unknown as TreeNode)], tasks: [] };
-  walk(root as unknown as TreeNode, "", root.name, out, locate);
+  walk(root as unknown as TreeNode, "", shown(root.name), out, locate);
   return out;
 }
 
