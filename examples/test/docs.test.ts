@@ -80,6 +80,41 @@ function fileName(block: Block, ext: string): string {
   return join(workdir, `${block.where.replace(/[^\w]+/g, "-")}.${ext}`);
 }
 
+// One program over every runnable block, type-checked against the package sources.
+let checked: { program: ts.Program; sources: Map<string, Block> } | undefined;
+function checkedProgram(): { program: ts.Program; sources: Map<string, Block> } {
+  if (checked !== undefined) return checked;
+  const sources = new Map(blocks.map((b) => [fileName(b, "ts"), b]));
+  const paths: Record<string, string[]> = { "@nursery/core/testing": [join(root, "packages/core/src/testing/index.ts")] };
+  for (const name of packageNames) paths[`@nursery/${name}`] = [join(root, "packages", name, "src", "index.ts")];
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    types: ["node"],
+    skipLibCheck: true,
+    noEmit: true,
+    paths,
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.readFile = (file) => sources.get(file)?.code ?? readFile(file);
+  host.fileExists = (file) => sources.has(file) || fileExists(file);
+  host.getSourceFile = (file, language, ...rest) => {
+    const block = sources.get(file);
+    return block === undefined ? getSourceFile(file, language, ...rest) : ts.createSourceFile(file, block.code, language);
+  };
+  const program = ts.createProgram([...sources.keys()], options, host);
+  checked = { program, sources };
+  return checked;
+}
+
 describe("runnable examples in the docs", () => {
   it("finds the runnable first example on the landing page of the docs site", () => {
     expect(blocks.some((b) => b.where.startsWith("docs/index.md:"))).toBe(true);
@@ -96,33 +131,7 @@ describe("runnable examples in the docs", () => {
   });
 
   it("type-checks every runnable block against the package sources", () => {
-    const sources = new Map(blocks.map((b) => [fileName(b, "ts"), b]));
-    const paths: Record<string, string[]> = { "@nursery/core/testing": [join(root, "packages/core/src/testing/index.ts")] };
-    for (const name of packageNames) paths[`@nursery/${name}`] = [join(root, "packages", name, "src", "index.ts")];
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-      types: ["node"],
-      skipLibCheck: true,
-      noEmit: true,
-      paths,
-    };
-    const host = ts.createCompilerHost(options);
-    const readFile = host.readFile.bind(host);
-    const fileExists = host.fileExists.bind(host);
-    const getSourceFile = host.getSourceFile.bind(host);
-    host.readFile = (file) => sources.get(file)?.code ?? readFile(file);
-    host.fileExists = (file) => sources.has(file) || fileExists(file);
-    host.getSourceFile = (file, language, ...rest) => {
-      const block = sources.get(file);
-      return block === undefined ? getSourceFile(file, language, ...rest) : ts.createSourceFile(file, block.code, language);
-    };
-    const program = ts.createProgram([...sources.keys()], options, host);
+    const { program, sources } = checkedProgram();
     const diagnostics = ts
       .getPreEmitDiagnostics(program)
       .filter((d) => d.file === undefined || sources.has(d.file.fileName))
@@ -132,6 +141,30 @@ describe("runnable examples in the docs", () => {
         return `${block?.where ?? "?"} (line ${at} of the block): ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
       });
     expect(diagnostics).toEqual([]);
+  });
+
+  it("uses no deprecated form of the packages' API: a reader copies what the docs show", () => {
+    const { program, sources } = checkedProgram();
+    const checker = program.getTypeChecker();
+    const packagesDir = join(root, "packages");
+    const found: string[] = [];
+    for (const [file, block] of sources) {
+      const source = program.getSourceFile(file);
+      if (source === undefined) continue;
+      const visit = (node: ts.Node): void => {
+        if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
+          const declaration = checker.getResolvedSignature(node)?.declaration;
+          const origin = declaration?.getSourceFile().fileName ?? "";
+          if (declaration !== undefined && origin.startsWith(packagesDir) && ts.getJSDocDeprecatedTag(declaration) !== undefined) {
+            const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+            found.push(`${block.where} (line ${line} of the block): ${node.getText(source).split("\n")[0]}`);
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(found).toEqual([]);
   });
 
   for (const block of blocks) {

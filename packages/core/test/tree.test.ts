@@ -7,6 +7,26 @@ const forever = (signal: AbortSignal): Promise<never> =>
   new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
 
 describe("dumpTree", () => {
+  it("regression: a name with line breaks or other control characters stays on its own line, escaped", async () => {
+    const clock = new VirtualClock();
+    await nursery(
+      async (n) => {
+        n.spawn((t) => forever(t.signal), { name: "process node -e '\nlet i = 0;\r\n\tloop()'" });
+        await nursery(n, async () => {
+          expect(dumpTree(n)).toBe(
+            [
+              "app\\x1b (nursery)",
+              "├─ inner\\nscope (nursery)",
+              "└─ process node -e '\\nlet i = 0;\\r\\n\\tloop()' [running, 0 ms]",
+            ].join("\n"),
+          );
+        }, { name: "inner\nscope" });
+        n.cancel();
+      },
+      { name: "app\u001b", clock },
+    );
+  });
+
   it("renders nested nurseries, task names, states and ages", async () => {
     const clock = new VirtualClock();
     let root: Nursery | undefined;

@@ -29,6 +29,20 @@ describe("a process owned by a task", () => {
     expect(proc?.exitCode).toBe(0);
   });
 
+  it("regression: a script argument with line breaks gives the process a one-line name in task trees", async () => {
+    await nursery(async (n) => {
+      n.spawn(
+        (task) => {
+          const proc = tracked.track(spawnProcess(task, "sh", ["-c", "\n  read x\r\n\texit 0\n"]));
+          proc.stdin?.end("\n");
+        },
+        { name: "starter" },
+      );
+      await Promise.resolve();
+      expect(n.children.map((t) => t.name)).toEqual(["process sh -c ' read x exit 0 '"]);
+    });
+  });
+
   it("is stopped when the nursery is cancelled, though nobody awaits it", async () => {
     let proc: Subprocess | undefined;
     await nursery((n) => {

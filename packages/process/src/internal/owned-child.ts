@@ -46,6 +46,9 @@ import { ProcessError, STDERR_EXCERPT_BYTES, displayCommand } from "../process-e
 // the operating system, not the program's clock).
 const POLL_MS = 20;
 const NAME_MAX = 60;
+// A control character (line break, tab, ...) with the spaces and control characters around it.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_RUN = / *[\u0000-\u001f\u007f][\s\u0000-\u001f\u007f]*/g;
 
 const noop = (): void => {};
 
@@ -336,7 +339,10 @@ function keeperNursery(owner: ProcessOwner): Pick<Nursery, "spawn"> | undefined 
   return typeof nursery?.spawn === "function" ? (nursery as Nursery) : undefined;
 }
 
+/** `process <command line>` on one line: a task name is printed in trees, one line per task. */
 function keeperName(spec: ChildSpec): string {
-  const shown = displayCommand(spec.command, spec.args);
+  // A script argument (`node -e`, `sh -c`) often holds line breaks and tabs: each run of them, with
+  // the spaces around it, becomes one space.
+  const shown = displayCommand(spec.command, spec.args).replace(CONTROL_RUN, " ");
   return `process ${shown.length > NAME_MAX ? `${shown.slice(0, NAME_MAX - 3)}...` : shown}`;
 }
