@@ -20,6 +20,16 @@ function lines(text: string): string[] {
 
 const r = recorder();
 
+/** The straggler fixture's spans, ended by the shutdown timeout after the flush. Reverse order
+ * still waits for stubborn: worker was never asked to stop. */
+const STRAGGLER_SPANS = [
+  "span stubborn task running shutdown-timeout cancel:signal:SIGTERM",
+  "span worker task running shutdown-timeout",
+  "span work nursery - shutdown-timeout cancel:signal:SIGTERM",
+  "span main task running shutdown-timeout cancel:signal:SIGTERM",
+  "span main nursery - shutdown-timeout cancel:signal:SIGTERM",
+];
+
 describe("flushBeforeExit under run()", () => {
   it("flushes after every cleanup and exports main's and the root's spans before the program exits 0", async () => {
     const exit = await start("success").exited;
@@ -60,12 +70,7 @@ describe("flushBeforeExit under run()", () => {
     expect(lines(exit.stdout)).toEqual([
       "ready",
       "flush",
-      "span stubborn task running shutdown-timeout cancel:signal:SIGTERM",
-      // Reverse order still waits for stubborn: worker was never asked to stop.
-      "span worker task running shutdown-timeout",
-      "span work nursery - shutdown-timeout cancel:signal:SIGTERM",
-      "span main task running shutdown-timeout cancel:signal:SIGTERM",
-      "span main nursery - shutdown-timeout cancel:signal:SIGTERM",
+      ...STRAGGLER_SPANS,
     ]);
     expect(exit.stderr).toMatch(/shutdown did not finish within 1500 ms/);
   });
@@ -79,11 +84,7 @@ describe("flushBeforeExit under run()", () => {
     expect(lines(exit.stdout)).toEqual([
       "ready",
       "flush",
-      "span stubborn task running shutdown-timeout cancel:signal:SIGTERM",
-      "span worker task running shutdown-timeout",
-      "span work nursery - shutdown-timeout cancel:signal:SIGTERM",
-      "span main task running shutdown-timeout cancel:signal:SIGTERM",
-      "span main nursery - shutdown-timeout cancel:signal:SIGTERM",
+      ...STRAGGLER_SPANS,
     ]);
     expect(exit.stderr).toContain("onEnd of stubborn failed");
   });

@@ -1,13 +1,12 @@
 // A span processor (user code, inside the SDK) that throws from onStart or onEnd: the spans around
 // it still end, the flush still runs, and the error is not swallowed.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { context, trace } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { afterEach, describe, expect, it } from "@jest/globals";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { nursery, type TaskContext } from "@nursery/core";
 import { spawnFixture } from "@nursery/core/testing";
-import { NurseryContextManager, flushBeforeExit, openTracing, type Tracing } from "@nursery/otel";
+import { flushBeforeExit } from "@nursery/otel";
+import { recorder } from "./support.js";
 
-const exporter = new InMemorySpanExporter();
 /** Span names whose end throws in the processor (after the exporter's processor saw them). */
 const throwOnEnd = new Set<string>();
 const faulty: SpanProcessor = {
@@ -18,21 +17,12 @@ const faulty: SpanProcessor = {
   forceFlush: async () => undefined,
   shutdown: async () => undefined,
 };
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), faulty] });
-let tracing: Tracing | undefined;
-beforeAll(() => {
-  context.setGlobalContextManager(new NurseryContextManager());
-});
-afterAll(() => {
-  context.disable();
-  trace.disable();
-});
+// Declared first so it runs before the recorder's, which closes the tracing (jest runs a block's
+// afterEach hooks in the order they were declared).
 afterEach(() => {
   throwOnEnd.clear();
-  tracing?.close();
-  tracing = undefined;
-  exporter.reset();
 });
+const rec = recorder(faulty);
 
 /** A nursery holding one task, `name`, until the returned release is called. */
 function holding(name: string, nurseryName: string): { done: Promise<void>; release: () => void } {
@@ -46,12 +36,12 @@ function holding(name: string, nurseryName: string): { done: Promise<void>; rele
 
 describe("a span processor that throws", () => {
   it("regression: endOpenSpans still ends every other open span, then throws the processor's error", async () => {
-    tracing = openTracing({ tracer: provider.getTracer("test") });
+    const tracing = rec.open();
     const held = holding("stuck", "holder");
     await null;
     throwOnEnd.add("stuck");
-    expect(() => tracing?.endOpenSpans("exit")).toThrow("onEnd stuck");
-    expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes["nursery.abandoned"]])).toEqual([
+    expect(() => tracing.endOpenSpans("exit")).toThrow("onEnd stuck");
+    expect(rec.spans().map((s) => [s.name, s.attributes["nursery.abandoned"]])).toEqual([
       ["stuck", "exit"],
       ["holder", "exit"],
     ]);
@@ -60,13 +50,13 @@ describe("a span processor that throws", () => {
   });
 
   it("regression: flushBeforeExit still flushes when ending the open spans throws, and fails main with the error", async () => {
-    tracing = openTracing({ tracer: provider.getTracer("test") });
+    const tracing = rec.open();
     const held = holding("stuck", "background");
     throwOnEnd.add("stuck");
     let flushed: string[] | undefined;
     const main = flushBeforeExit(async () => "ok", {
       tracing,
-      flush: () => (flushed = exporter.getFinishedSpans().map((s) => s.name)),
+      flush: () => (flushed = rec.spans().map((s) => s.name)),
     });
     const outcome = await nursery((n) => n.spawn((t: TaskContext) => main(t), { name: "main" }), { name: "root" }).catch((e: unknown) => e);
     expect(flushed).toEqual(["main", "root", "stuck", "background"]);

@@ -19,8 +19,11 @@ export interface Recorder {
   open(): Tracing;
 }
 
-/** Registers the NurseryContextManager for the file and a fresh exporter for each test. */
-export function recorder(): Recorder {
+/**
+ * Registers the NurseryContextManager for the file and a fresh exporter for each test. `extra`:
+ * span processors placed after the exporter's (a faulty one, in the fault tests).
+ */
+export function recorder(...extra: SpanProcessor[]): Recorder {
   const exporter = new InMemorySpanExporter();
   const started: string[] = [];
   const ended = new Map<string, number>();
@@ -30,7 +33,7 @@ export function recorder(): Recorder {
     forceFlush: async () => undefined,
     shutdown: async () => undefined,
   };
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), onStart] });
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), onStart, ...extra] });
   const tracer = provider.getTracer("test");
   const opened: Tracing[] = [];
   beforeAll(() => {
