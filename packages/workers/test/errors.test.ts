@@ -51,6 +51,19 @@ describe("errors thrown in a worker", () => {
     expect(await failureOf("throwString")).toBe("plain text");
   });
 
+  it("regression: an error whose getters throw arrives as the job's error with what could be read, not as a crashed thread", async () => {
+    const err = (await failureOf("unreadableError")) as Error & { file: string };
+    expect(err).not.toBeInstanceOf(WorkerError);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toBe("cannot hash a.txt");
+    expect(err.file).toBe("a.txt");
+    expect(Object.keys(err)).not.toContain("code"); // the field that threw is left out
+  });
+
+  it("regression: a thrown Proxy whose traps throw arrives as a text saying so, not as a crashed thread", async () => {
+    expect(await failureOf("throwProxy")).toBe("a value that cannot be converted to a string");
+  });
+
   it("report an error thrown by a cancelled job's cleanup instead of the cancellation", async () => {
     const err = await failureOf("cleanupFails", async (pool, inner) => {
       const log = eventLog();
