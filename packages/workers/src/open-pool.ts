@@ -56,7 +56,8 @@ export interface WorkerPool<I = unknown, O = unknown> extends AsyncDisposable {
    *
    * - Resolves with the job's return value.
    * - Rejects with the job's error (name, message, stack, `cause`, fields), or a `WorkerError` when
-   *   the thread died or the module could not be loaded. Either way the nursery gets it too.
+   *   the thread died or the module could not be loaded, or a `TypeError` naming `input` or
+   *   `transfer` when they cannot be posted to the thread. Either way the nursery gets it too.
    * - Cancellation (the task, its nursery, or a task owner): a queued job is removed at once; a
    *   running one is asked to stop and gets `grace` ms before its thread is terminated. It rejects
    *   with a `JobCancelledError` whose `outcome` says which (also `task.outcome`).
