@@ -271,7 +271,11 @@ export class ServedServer {
   }
 
   #failed(error: unknown, task: TaskContext, req: IncomingMessage, res: ServerResponse): void {
-    if (cancelReasonOf(task) !== undefined && isCancellation(error)) return; // #cut answers it
+    const reason = cancelReasonOf(task);
+    if (reason !== undefined && isCancellation(error)) return; // #cut answers it
+    // The client left mid-body: the request stream's own error ("aborted"), by identity, is what
+    // its leaving caused, so it is that cancellation, not a failure. An error that wraps it is not.
+    if (error != null && error === req.errored && (reason as { reason?: { detail?: unknown } } | undefined)?.reason?.detail === CLIENT_CLOSED) return;
     reportError(this.#config.onError, error, { task, request: req });
     if (!res.headersSent) answer(res, 500, "internal server error\n", this.#phase >= CLOSING);
     else if (!res.writableEnded) res.destroy(); // half a response: the client must see it failed
