@@ -26,10 +26,7 @@ function configOf(server: Server, options: ServeOptions | undefined): ServeConfi
   if (handler === undefined && server.listenerCount("request") === 0) {
     throw invalid("handler", "a function (the server has no \"request\" listener to use)", handler);
   }
-  const listen = options?.listen;
-  if (listen !== undefined && !isRecord(listen) && !(typeof listen === "number" && Number.isInteger(listen) && listen >= 0 && listen < 65536)) {
-    throw invalid("listen", "a port number or listen options", listen);
-  }
+  checkListen(options?.listen);
   checkOptionalString("name", options?.name);
   return {
     handler,
@@ -43,6 +40,24 @@ function configOf(server: Server, options: ServeOptions | undefined): ServeConfi
   };
 }
 
+function isPort(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 65536;
+}
+
+/**
+ * `listen`: a port, or options with a `port` or a `path` (what server.listen() needs), checked
+ * before anything starts so that a bad one is the house TypeError and leaves nothing behind.
+ */
+function checkListen(listen: unknown): void {
+  if (listen === undefined || isPort(listen)) return;
+  if (!isRecord(listen)) throw invalid("listen", "a port number or listen options", listen);
+  const { port, host, path } = listen;
+  if (port !== undefined && !isPort(port)) throw invalid("listen.port", "an integer from 0 to 65535", port);
+  checkOptionalString("listen.host", host);
+  checkOptionalString("listen.path", path);
+  if (port === undefined && path === undefined) throw invalid("listen", "listen options with a `port` or a `path`", listen);
+}
+
 /** Listens if asked to, or waits until someone else made the server listen; rejects on an error or a cancellation. */
 async function listening(server: Server, task: TaskContext, listen: ServeOptions["listen"]): Promise<void> {
   if (server.listening) return;
@@ -50,7 +65,16 @@ async function listening(server: Server, task: TaskContext, listen: ServeOptions
   const remove = onCancel(task, (reason) => aborted.abort(reason));
   try {
     const ready = once(server, "listening", { signal: aborted.signal });
-    if (listen !== undefined) server.listen(listen);
+    if (listen !== undefined) {
+      try {
+        server.listen(listen);
+      } catch (err) {
+        // An option server.listen() refuses (`signal` of the wrong type): once()'s listeners go too.
+        ready.catch(() => undefined);
+        aborted.abort();
+        throw err;
+      }
+    }
     await ready;
   } catch (err) {
     if (cancelReasonOf(task) !== undefined) server.close(() => undefined);

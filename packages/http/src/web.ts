@@ -5,21 +5,45 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { TaskContext } from "@nursery/core";
-import { onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, invalidArgument as invalid, onCancel } from "@nursery/core/adapter";
+import { answer } from "./internal/answers.js";
 import type { RequestHandler } from "./options.js";
-import { invalidArgument as invalid } from "@nursery/core/adapter";
 
 /** A handler in the web's shape: a `Request` in, a `Response` out. */
 export type WebHandler = (request: Request, task: TaskContext) => Response | PromiseLike<Response>;
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const secure = (req.socket as Partial<TLSSocket>).encrypted === true;
-  let url: URL;
+/** The scheme and authority of a request: its Host header's, or localhost when that is no host. */
+function originOf(req: IncomingMessage): string {
+  const scheme = (req.socket as Partial<TLSSocket>).encrypted === true ? "https" : "http";
   try {
-    url = new URL(req.url ?? "/", `${secure ? "https" : "http"}://${req.headers.host ?? "localhost"}`);
+    // `.origin`, not the text: a Host header with a path or a query ("a.example/x?") must not add to the URL.
+    return new URL(`${scheme}://${req.headers.host ?? "localhost"}`).origin;
   } catch {
-    url = new URL(req.url ?? "/", `${secure ? "https" : "http"}://localhost`);
+    return `${scheme}://localhost`;
   }
+}
+
+/**
+ * The request's URL. A target in origin form ("/path?q") is a path on the Host's origin, also when
+ * it starts with "//": resolved as a relative URL, "//evil.example/x" would name another host.
+ * An absolute target ("http://other.example/x", a proxy's form) is its own URL; "*" is the origin's.
+ */
+function urlOf(req: IncomingMessage): URL {
+  const target = req.url ?? "/";
+  const origin = originOf(req);
+  if (target.startsWith("/")) return new URL(origin + target);
+  try {
+    return new URL(target);
+  } catch {
+    return new URL(target, origin);
+  }
+}
+
+/** Methods the web's Request refuses (forbidden methods): a web handler cannot be given them. */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const url = urlOf(req);
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] ?? "", raw[i + 1] ?? "");
@@ -34,15 +58,18 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   return new Request(url, init);
 }
 
-function waitDrain(res: ServerResponse): Promise<void> {
+/** Resolves when `res` can take more, is gone, or the task is cancelled (a client that stopped reading must not hold a cancelled request). */
+function waitDrain(res: ServerResponse, task: TaskContext): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.removeListener("drain", done);
       res.removeListener("close", done);
+      remove();
       resolve();
     };
     res.on("drain", done);
     res.on("close", done);
+    const remove = onCancel(task, done);
   });
 }
 
@@ -68,8 +95,13 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      // A cancelled body's reads end as if it were complete: ending the response would hand the
+      // client a well-formed, truncated body. The cancellation is thrown instead, and the socket
+      // of the response that started is cut (serve()'s rule for a cancelled request).
+      const reason = cancelReasonOf(task);
+      if (reason !== undefined) throw reason as Error; // a task's cancellation reason is its CancelledError
       if (done) break;
-      if (!res.write(value)) await waitDrain(res);
+      if (!res.write(value)) await waitDrain(res, task);
     }
     res.end();
   } finally {
@@ -82,6 +114,8 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
  * `signal` is the request's task signal (aborted when the client leaves or shutdown cancels the
  * request); the `Response`'s body is streamed with backpressure and its stream is cancelled when
  * the task is. A handler that returns something else than a `Response` fails the request (500).
+ * A cancelled body is not ended as if complete: the response's socket is cut. A method a `Request`
+ * cannot carry (`TRACE`) is answered 501 without calling the handler.
  *
  * @example
  * ```ts
@@ -94,6 +128,11 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
 export function webHandler(handler: WebHandler): RequestHandler {
   if (typeof handler !== "function") throw invalid("handler", "a function", handler);
   return async (req, res, task) => {
+    if (FORBIDDEN_METHODS.has(req.method ?? "")) {
+      // The client's choice, not the server's failure: not reported, and not a 500.
+      answer(res, 501, "method not implemented\n", res.getHeader("connection") === "close");
+      return;
+    }
     const response = await handler(toRequest(req, task.signal), task);
     if (!(response instanceof Response)) throw invalid("the handler's result", "a Response", response);
     await writeResponse(response, req, res, task);

@@ -56,6 +56,34 @@ describe("serve arguments", () => {
     });
   });
 
+  it.each([
+    ["a negative port", { port: -1 }, "listen.port"],
+    ["a port as a string", { port: "0" }, "listen.port"],
+    ["a fractional port", { port: 80.5 }, "listen.port"],
+    ["a host that is not a string", { port: 0, host: 1 }, "listen.host"],
+    ["a path that is not a string", { path: 1 }, "listen.path"],
+    ["neither a port nor a path", { host: "127.0.0.1" }, "listen"],
+  ])("regression: rejects listen options with %s as a TypeError naming them, leaving no listener on the server", async (_, listen, name) => {
+    await withTask(async (task) => {
+      const server = http.createServer();
+      const before = server.eventNames().map((event) => [event, server.listenerCount(event)]);
+      expectHouseTypeError(await rejection(serve(task, server, { handler, listen } as unknown as ServeOptions)), name);
+      expect(server.eventNames().map((event) => [event, server.listenerCount(event)])).toEqual(before);
+      expect(server.listening).toBe(false);
+    });
+  });
+
+  it("regression: an option server.listen() itself refuses rejects with its error and leaves no listener on the server", async () => {
+    await withTask(async (task) => {
+      const server = http.createServer();
+      const before = server.eventNames().map((event) => [event, server.listenerCount(event)]);
+      const err = await rejection(serve(task, server, { handler, listen: { port: 0, host: "127.0.0.1", signal: "not a signal" } } as unknown as ServeOptions));
+      expect(err).toMatchObject({ name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
+      // once()'s "listening" and "error" listeners were left behind: a later "error" rejected a promise nobody awaited.
+      expect(server.eventNames().map((event) => [event, server.listenerCount(event)])).toEqual(before);
+    });
+  });
+
   it("rejects at once with the task's reason, listening to nothing, when the task is already cancelled", async () => {
     const n = openNursery();
     const server = http.createServer();

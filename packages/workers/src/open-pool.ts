@@ -29,7 +29,7 @@ import { basename } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { onCancel, type Clock, type Nursery, type TaskContext } from "@nursery/core";
-import { checkClock, checkCount, checkDuration, checkOptionsRecord, checkString, invalidArgument as invalid, isRecord } from "@nursery/core/adapter";
+import { checkClock, checkCount, checkDuration, checkNumber, checkOptionsRecord, checkString, invalidArgument as invalid, isRecord } from "@nursery/core/adapter";
 import { WorkerError } from "./errors.js";
 import { CONTROL_KEY, newControl } from "./internal/control.js";
 import { Job, type JobHost } from "./internal/job.js";
@@ -56,7 +56,8 @@ export interface WorkerPool<I = unknown, O = unknown> extends AsyncDisposable {
    *
    * - Resolves with the job's return value.
    * - Rejects with the job's error (name, message, stack, `cause`, fields), or a `WorkerError` when
-   *   the thread died or the module could not be loaded. Either way the nursery gets it too.
+   *   the thread died or the module could not be loaded, or a `TypeError` naming `input` or
+   *   `transfer` when they cannot be posted to the thread. Either way the nursery gets it too.
    * - Cancellation (the task, its nursery, or a task owner): a queued job is removed at once; a
    *   running one is asked to stop and gets `grace` ms before its thread is terminated. It rejects
    *   with a `JobCancelledError` whose `outcome` says which (also `task.outcome`).
@@ -76,6 +77,7 @@ const OPEN = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 const DEFAULT_GRACE = 5000;
+const RESOURCE_LIMITS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"] as const;
 
 class Pool implements WorkerPool, JobHost {
   readonly name: string;
@@ -111,7 +113,10 @@ class Pool implements WorkerPool, JobHost {
     if (options["minThreads"] !== undefined) threads["minThreads"] = checkCount("minThreads", options["minThreads"], 0);
     if (options["idleTimeout"] !== undefined) threads["idleTimeout"] = checkDuration("idleTimeout", options["idleTimeout"]);
     if (options["resourceLimits"] !== undefined) {
-      if (!isRecord(options["resourceLimits"])) throw invalid("resourceLimits", "an object", options["resourceLimits"]);
+      const limits = options["resourceLimits"];
+      if (!isRecord(limits)) throw invalid("resourceLimits", "an object", limits);
+      // new Worker() ignores a limit that is not a number: a typo'd value would give no limit at all.
+      for (const key of RESOURCE_LIMITS) if (limits[key] !== undefined) checkNumber(`resourceLimits.${key}`, limits[key], { min: 0, above: true });
       threads["resourceLimits"] = options["resourceLimits"];
     }
     if (options["execArgv"] !== undefined) {

@@ -81,6 +81,21 @@ describe("cancelling a running job", () => {
     });
   });
 
+  it("regression: a job whose name is 100 CJK characters still sees the caller's source and detail", async () => {
+    const log = eventLog();
+    const name = "任".repeat(100); // 300 bytes of UTF-8: more than a slot holds for the reason
+    let seen: unknown;
+    await nursery(async (n) => {
+      const pool = openPool(n, JOBS, { maxThreads: 1, minThreads: 1 });
+      const job = pool.run(n, { log }, { export: "reason", name });
+      await waitForEvent(log, "started");
+      job.cancel("user pressed stop");
+      seen = await job;
+      pool.close();
+    });
+    expect(seen).toMatchObject({ name: "CancelledError", source: "explicit", detail: "user pressed stop" });
+  });
+
   it("terminates a job that ignores cancellation once its grace passed, and the pool replaces its thread", async () => {
     const clock = new VirtualClock();
     const log = eventLog();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { NurseryError, nursery } from "@nursery/core";
 import { WorkerError, openPool, type WorkerPool } from "@nursery/workers";
 import { pathToFileURL } from "node:url";
+import { expectInvalidArgument } from "@nursery/core/testing";
 import { JOBS, eventLog, waitForEvent } from "./support.js";
 
 /** Runs one job in a nursery of its own and returns what that nursery failed with. */
@@ -51,6 +52,19 @@ describe("errors thrown in a worker", () => {
     expect(await failureOf("throwString")).toBe("plain text");
   });
 
+  it("regression: an error whose getters throw arrives as the job's error with what could be read, not as a crashed thread", async () => {
+    const err = (await failureOf("unreadableError")) as Error & { file: string };
+    expect(err).not.toBeInstanceOf(WorkerError);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toBe("cannot hash a.txt");
+    expect(err.file).toBe("a.txt");
+    expect(Object.keys(err)).not.toContain("code"); // the field that threw is left out
+  });
+
+  it("regression: a thrown Proxy whose traps throw arrives as a text saying so, not as a crashed thread", async () => {
+    expect(await failureOf("throwProxy")).toBe("a value that cannot be converted to a string");
+  });
+
   it("report an error thrown by a cancelled job's cleanup instead of the cancellation", async () => {
     const err = await failureOf("cleanupFails", async (pool, inner) => {
       const log = eventLog();
@@ -91,6 +105,36 @@ describe("a worker thread that dies", () => {
         pool.run(inner, undefined, { export: "exit" });
       }, { signal: n.signal }).catch(() => undefined);
       expect(await pool.run(n, "still works")).toBe("still works");
+      pool.close();
+    });
+  });
+});
+
+describe("a job whose input cannot be sent", () => {
+  it.each([
+    ["a function as input", () => 1, undefined, "input"],
+    ["a symbol as input", Symbol("s"), undefined, "input"],
+    ["a number in the transfer list", 1, [1], "transfer"],
+    ["the same buffer twice in the transfer list", "buffer", "twice", "transfer"],
+  ])("regression: %s rejects with a TypeError naming it, not ERR_WORKER_LOAD", async (_, given, transfer, name) => {
+    const buffer = new ArrayBuffer(4);
+    const input = given === "buffer" ? buffer : given;
+    const list = transfer === "twice" ? [buffer, buffer] : transfer;
+    const err = await failureOf("echo", async (pool, inner) => {
+      pool.run(inner, input, { export: "echo", ...(list === undefined ? {} : { transfer: list as never }) });
+    });
+    expectInvalidArgument(err, name);
+    expect((err as Error).cause).toMatchObject({ message: expect.any(String) });
+  });
+
+  it("leaves the pool running the next job", async () => {
+    await nursery(async (n) => {
+      const pool = openPool(n, JOBS, { maxThreads: 1, minThreads: 1 });
+      await nursery(async (inner) => {
+        pool.run(inner, () => 1, { export: "echo" });
+      }, { signal: n.signal }).catch(() => undefined);
+      expect(pool.running + pool.queued).toBe(0);
+      expect(await pool.run(n, "next")).toBe("next");
       pool.close();
     });
   });

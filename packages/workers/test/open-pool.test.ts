@@ -115,6 +115,16 @@ describe("openPool", () => {
     expect(thrown(() => openPool(finished as never, JOBS))).toBeInstanceOf(NurseryClosedError);
   });
 
+  it("regression: throws a TypeError naming a resource limit that is not a positive number (new Worker() would ignore it), starting no thread", async () => {
+    await nursery(async (n) => {
+      for (const limits of [{ maxOldGenerationSizeMb: "64" }, { stackSizeMb: 0 }, { maxYoungGenerationSizeMb: Number.NaN }]) {
+        const [key] = Object.keys(limits) as [string];
+        expectInvalidArgument(thrown(() => openPool(n, JOBS, { minThreads: 1, resourceLimits: limits as never })), `resourceLimits.${key}`);
+      }
+      expect(n.children).toEqual([]);
+    });
+  });
+
   it("throws a TypeError in the house shape for bad arguments", async () => {
     await nursery(async (n) => {
       expectInvalidArgument(thrown(() => openPool({} as never, JOBS)), "owner");

@@ -3,6 +3,7 @@
 // request (the `onError` hook, else the console, and the `nursery:http:error` channel).
 import { channel } from "node:diagnostics_channel";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { describeValue } from "@nursery/core/adapter";
 import type { RequestErrorContext, ServeOptions } from "../options.js";
 
 /** Published once for each failed request, with `{ error, task, request }`. */
@@ -62,13 +63,40 @@ export function answerProbe(
 export function reportError(hook: ServeOptions["onError"], error: unknown, context: RequestErrorContext): void {
   if (errorChannel.hasSubscribers) errorChannel.publish({ error, task: context.task, request: context.request });
   if (hook === undefined) {
-    console.error(`${context.task.name} failed:`, error);
+    print(`${context.task.name} failed:`, [error]);
     return;
   }
   try {
     hook(error, context);
   } catch (hookError) {
     // The hook's own failure must not be lost either, nor break the server.
-    console.error(`${context.task.name} failed:`, error, "\nand onError threw:", hookError);
+    print(`${context.task.name} failed:`, [error, "\nand onError threw:", hookError]);
+  }
+}
+
+/**
+ * console.error that never throws: printing runs the values' own code (a `util.inspect.custom`
+ * that throws), and a report that throws would leave its request running forever or, from a
+ * promise callback, crash the process. What cannot be printed is named by its type.
+ */
+function print(title: string, values: unknown[]): void {
+  try {
+    console.error(title, ...values);
+  } catch (printError) {
+    try {
+      const shown = values.map((value) => (typeof value === "string" ? value : describeValue(value))).join(" ");
+      console.error(`${title} ${shown} (printing it threw: ${textOf(printError)})`);
+    } catch {
+      // Nothing more can be done for a console that itself throws.
+    }
+  }
+}
+
+function textOf(value: unknown): string {
+  try {
+    const message = (value as { message?: unknown } | null)?.message;
+    return typeof message === "string" ? message : String(value);
+  } catch {
+    return describeValue(value);
   }
 }

@@ -231,27 +231,30 @@ export class ServedServer {
         responseDone = true;
         if (handlerDone) end();
       };
+      // Once only, as a promise settles: a thenable that calls back twice (or both ways) must not
+      // release the socket twice nor report a failure after its success.
       const settled = (): void => {
+        if (handlerDone) return;
         handlerDone = true;
         if (cancelReasonOf(task) !== undefined) this.#cut(res);
         if (responseDone) end();
       };
-      res.on("close", onClose);
-      let result: unknown;
-      try {
-        result = this.#handler(req, res, task);
-      } catch (error) {
+      const failed = (error: unknown): void => {
+        if (handlerDone) return;
         this.#failed(error, task, req, res);
         settled();
-        return;
-      }
-      if (typeof (result as PromiseLike<unknown> | null | undefined)?.then === "function") {
-        (result as PromiseLike<unknown>).then(settled, (error: unknown) => {
-          this.#failed(error, task, req, res);
-          settled();
-        });
-      } else {
-        settled();
+      };
+      res.on("close", onClose);
+      // Reading the result's `then` and calling it are the handler's code too (a Proxy, a getter, a
+      // thenable whose then() throws): what they throw is the request's failure, never the
+      // requests nursery's, which would stop the server.
+      try {
+        const result: unknown = this.#handler(req, res, task);
+        const then: unknown = typeof result === "object" || typeof result === "function" ? (result as { then?: unknown } | null)?.then : undefined;
+        if (typeof then === "function") (then as PromiseLike<unknown>["then"]).call(result, settled, failed);
+        else settled();
+      } catch (error) {
+        failed(error);
       }
     });
   }
@@ -268,7 +271,11 @@ export class ServedServer {
   }
 
   #failed(error: unknown, task: TaskContext, req: IncomingMessage, res: ServerResponse): void {
-    if (cancelReasonOf(task) !== undefined && isCancellation(error)) return; // #cut answers it
+    const reason = cancelReasonOf(task);
+    if (reason !== undefined && isCancellation(error)) return; // #cut answers it
+    // The client left mid-body: the request stream's own error ("aborted"), by identity, is what
+    // its leaving caused, so it is that cancellation, not a failure. An error that wraps it is not.
+    if (error != null && error === req.errored && (reason as { reason?: { detail?: unknown } } | undefined)?.reason?.detail === CLIENT_CLOSED) return;
     reportError(this.#config.onError, error, { task, request: req });
     if (!res.headersSent) answer(res, 500, "internal server error\n", this.#phase >= CLOSING);
     else if (!res.writableEnded) res.destroy(); // half a response: the client must see it failed

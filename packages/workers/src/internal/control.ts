@@ -70,17 +70,37 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function clip(text: string | undefined, max: number): string | undefined {
-  return text === undefined || text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+  if (text === undefined || text.length <= max) return text;
+  return max <= 3 ? "" : `${text.slice(0, max - 3)}...`;
+}
+
+/**
+ * The reason as JSON that fits the slot's bytes. Names are clipped, shorter and shorter, by their
+ * UTF-8 size rather than their length (100 CJK characters are 300 bytes): JSON cut short by
+ * encodeInto would not parse, and the worker would read an unknown reason ("parent"), losing the
+ * caller's source and detail.
+ */
+function fitted(reason: WireReason): string {
+  const text = JSON.stringify(reason);
+  if (encoder.encode(text).length <= REASON_BYTES) return text;
+  for (const max of [100, 40, 16, 0]) {
+    const clipped: WireReason = { source: reason.source };
+    const detail = typeof reason.detail === "string" ? clip(reason.detail, max) : reason.detail;
+    if (detail !== undefined) clipped.detail = detail;
+    const nursery = clip(reason.nursery, max);
+    if (nursery !== undefined) clipped.nursery = nursery;
+    const task = clip(reason.task, max);
+    if (task !== undefined) clipped.task = task;
+    const short = JSON.stringify(clipped);
+    if (encoder.encode(short).length <= REASON_BYTES) return short;
+  }
+  return JSON.stringify({ source: reason.source });
 }
 
 /** Main thread: records why the job is cancelled, then raises STOP and wakes the worker's waiter. */
 export function requestStop(control: Int32Array, slot: number, reason: WireReason): void {
   const bytes = new Uint8Array(control.buffer, slot * SLOT_BYTES + REASON_AT, REASON_BYTES);
-  let text = JSON.stringify(reason);
-  if (encoder.encode(text).length > REASON_BYTES) {
-    text = JSON.stringify({ source: reason.source, nursery: clip(reason.nursery, 100), task: clip(reason.task, 100) });
-  }
-  const { written } = encoder.encodeInto(text, bytes);
+  const { written } = encoder.encodeInto(fitted(reason), bytes);
   Atomics.store(control, at(slot, LENGTH), written);
   Atomics.store(control, at(slot, STOP), 1);
   Atomics.notify(control, at(slot, STOP));

@@ -20,6 +20,7 @@
 //   submission (host.released), when piscina's promise settles, whatever happened to the task
 //   before, and only after the slot's state was read; nothing reads the slot after that.
 import { onCancel, type CancelReason, type Clock, type TaskContext, type TimerHandle, CancelledError } from "@nursery/core";
+import { invalidArgument } from "@nursery/core/adapter";
 import type { Piscina } from "piscina";
 import { JobCancelledError, WorkerError, type JobOutcome } from "../errors.js";
 import { QUEUED, RUNNING, SKIPPED, STATE, THREAD, at, requestStop, resetSlot, type WireReason } from "./control.js";
@@ -214,6 +215,13 @@ export class Job {
       this.#settle(false, new JobCancelledError(reason, this.name, "terminated", this.grace));
       return;
     }
+    if (state === QUEUED) {
+      const bad = cloneFailure(err, this.#input, this.#transfer);
+      if (bad !== undefined) {
+        this.#settle(false, bad);
+        return;
+      }
+    }
     this.#settle(false, threadFailure(err, this, state === QUEUED, this.#host.file));
   }
 
@@ -232,6 +240,30 @@ export class Job {
     if (ok) this.#resolve(value);
     else this.#reject(value);
   }
+}
+
+/**
+ * The input or the transfer list could not be posted to the thread (a function, a symbol, a
+ * duplicate or invalid transfer entry): a bad argument of run(), so the house TypeError naming it,
+ * with the clone's error as `cause`. Known only once piscina posted the job: checking each input
+ * with a clone of our own would double every job's copying.
+ */
+function cloneFailure(err: unknown, input: unknown, transfer: readonly unknown[] | undefined): TypeError | undefined {
+  const name = nameOf(err);
+  let code: unknown;
+  try {
+    code = (err as { code?: unknown } | null)?.code;
+  } catch {
+    code = undefined;
+  }
+  if (name !== "DataCloneError" && code !== "ERR_INVALID_TRANSFER_OBJECT") return undefined;
+  const message = messageOf(err);
+  const isTransfer = code === "ERR_INVALID_TRANSFER_OBJECT" || /transfer/i.test(message);
+  const failure = isTransfer
+    ? invalidArgument("transfer", `a list of transferable objects, each once (${message})`, transfer)
+    : invalidArgument("input", `a value structured clone can copy (${message})`, input);
+  Object.defineProperty(failure, "cause", { value: err, writable: true, configurable: true });
+  return failure;
 }
 
 /** A rejection from piscina that is not ours: the thread died, or the module could not be loaded. */

@@ -48,22 +48,57 @@ function text(value: unknown): string {
   }
 }
 
-/** Worker side: everything of `err` that survives a structured clone, recursively through `cause`. */
+/** What {@link read} returns for a property whose reading threw. */
+const UNREADABLE = Symbol("unreadable");
+
+/** `obj[key]`, or `fallback` when reading it throws (a getter, a Proxy trap). */
+function read(obj: object, key: string, fallback: unknown = undefined): unknown {
+  try {
+    return (obj as Record<string, unknown>)[key];
+  } catch {
+    return fallback;
+  }
+}
+
+function isErrorLike(err: unknown): err is object {
+  try {
+    return err instanceof Error || (typeof err === "object" && err !== null && "message" in err && "stack" in err);
+  } catch {
+    return false; // a Proxy whose traps throw
+  }
+}
+
+/**
+ * Worker side: everything of `err` that survives a structured clone, recursively through `cause`.
+ * Never throws: what the error's own code throws as it is read (a getter, a Proxy trap) is left
+ * out, so the job still fails with what could be read, instead of the getter's error taking the
+ * job's place.
+ */
 export function serialize(err: unknown, depth = 0): SerializedError {
-  if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "message" in err && "stack" in err)) {
-    return { isError: false, value: cloneable(err) ? err : text(err) };
-  }
-  const e = err as Error & { errors?: unknown };
-  const out: SerializedError = { isError: true, name: text(e.name), message: text(e.message) };
-  if (typeof e.stack === "string") out.stack = e.stack;
+  if (!isErrorLike(err)) return { isError: false, value: cloneable(err) ? err : text(err) };
+  const out: SerializedError = { isError: true, name: text(read(err, "name", "Error")), message: text(read(err, "message", "")) };
+  const stack = read(err, "stack");
+  if (typeof stack === "string") out.stack = stack;
   if (depth < MAX_DEPTH) {
-    if ("cause" in e && e.cause !== undefined) out.cause = serialize(e.cause, depth + 1);
-    if (Array.isArray(e.errors)) out.errors = e.errors.map((inner) => serialize(inner, depth + 1));
+    const cause = read(err, "cause");
+    if (cause !== undefined) out.cause = serialize(cause, depth + 1);
+    try {
+      const errors = read(err, "errors");
+      if (Array.isArray(errors)) out.errors = errors.map((inner) => serialize(inner, depth + 1));
+    } catch {
+      // A revoked Proxy as `errors`, or an array whose traps throw: no inner errors.
+    }
   }
-  for (const key of Object.keys(e)) {
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(err);
+  } catch {
+    // ownKeys trap: no fields.
+  }
+  for (const key of keys) {
     if (OWN.has(key)) continue;
-    const value = (e as unknown as Record<string, unknown>)[key];
-    if (cloneable(value)) (out.props ??= {})[key] = value;
+    const value = read(err, key, UNREADABLE);
+    if (value !== UNREADABLE && cloneable(value)) (out.props ??= {})[key] = value;
   }
   return out;
 }
