@@ -35,6 +35,7 @@ import { CONTROL_KEY, newControl } from "./internal/control.js";
 import { Job, type JobHost } from "./internal/job.js";
 import { JobQueue } from "./internal/job-queue.js";
 import { JobTaskImpl } from "./internal/job-task.js";
+import { checkExecArgv, execArgvError } from "./internal/exec-argv.js";
 import { checkOwner } from "./internal/owner.js";
 import { checkWorkerFile } from "./internal/worker-file.js";
 import type { JobTask } from "./job-task.js";
@@ -137,7 +138,13 @@ class Pool implements WorkerPool, JobHost {
     this.#capacity = maxThreads;
     this.control = newControl(maxThreads);
     this.#freeSlots = Array.from({ length: maxThreads }, (_, i) => maxThreads - 1 - i);
-    this.piscina = new Piscina({ ...threads, workerData: { [CONTROL_KEY]: this.control } });
+    const argv = threads["execArgv"] as string[] | undefined;
+    if (argv !== undefined && threads["minThreads"] === 0) checkExecArgv(argv);
+    try {
+      this.piscina = new Piscina({ ...threads, workerData: { [CONTROL_KEY]: this.control } });
+    } catch (err) {
+      throw argv === undefined ? err : execArgvError(err, argv);
+    }
     this.#trackThreads();
     this.piscina.on("workerCreate", () => this.#trackThreads());
     try {

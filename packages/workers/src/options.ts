@@ -22,7 +22,11 @@ export interface PoolOptions {
   clock?: Clock;
   /** V8 heap limits of each thread, as `new Worker()` takes them. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
-  /** Node options of each thread, as `new Worker()` takes them. */
+  /**
+   * Node options of each thread, as `new Worker()` takes them. Flags a thread refuses are a
+   * `TypeError` naming `execArgv` at `openPool()` (with `minThreads: 0`, checked by starting and
+   * ending one thread there, since no thread would start before the first job).
+   */
   execArgv?: string[];
 }
 

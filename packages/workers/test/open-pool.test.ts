@@ -125,6 +125,20 @@ describe("openPool", () => {
     });
   });
 
+  it("regression: refuses execArgv flags a thread does not accept at openPool, also with minThreads 0 (the first job used to wait forever, and close() with it)", async () => {
+    await nursery(async (n) => {
+      for (const minThreads of [0, 1]) {
+        const err = thrown(() => openPool(n, JOBS, { minThreads, execArgv: ["--no-such-flag-for-nursery"] }));
+        expectInvalidArgument(err, "execArgv");
+        expect((err as Error).cause).toMatchObject({ code: "ERR_WORKER_INVALID_EXEC_ARGV" });
+      }
+      expect(n.children).toEqual([]);
+      const pool = openPool(n, JOBS, { minThreads: 0, maxThreads: 1, execArgv: ["--no-warnings"] });
+      expect(await pool.run(n, { i: 1 }, { export: "echo" })).toEqual({ i: 1 });
+      pool.close();
+    });
+  });
+
   it("throws a TypeError in the house shape for bad arguments", async () => {
     await nursery(async (n) => {
       expectInvalidArgument(thrown(() => openPool({} as never, JOBS)), "owner");
