@@ -14,6 +14,7 @@ import {
   isCancellation,
   type CancelReason,
   type Nursery,
+  type TaskContext,
 } from "@nursery/core";
 import { VirtualClock } from "@nursery/core/testing";
 import { flush, rejection, settle, sleep, untilAborted } from "./support.js";
@@ -87,6 +88,40 @@ describe("error classes", () => {
     expect(one.message).toBe('nursery "crawler" failed with 1 error: first');
     expect(two.message).toBe('nursery "crawler" failed with 2 errors: first (and more)');
     expect(notAnError.message).toBe('nursery "crawler" failed with 1 error: a string');
+  });
+
+  it("regression: keeps a NurseryError's message short at the top of 2,000 nested failing nurseries, with the outer names and the first error", async () => {
+    async function level(t: TaskContext, depth: number): Promise<void> {
+      await null;
+      if (depth === 2000) throw new Error("bottom 🙂");
+      await nursery(t, (n) => {
+        n.spawn((child) => level(child, depth + 1));
+      }, { name: `level-${depth}` });
+    }
+    const err = await nursery((n) => {
+      n.spawn((t) => level(t, 0));
+    }, { name: "top" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NurseryError);
+    const { message } = err as NurseryError;
+    expect(message.length).toBeLessThan(700);
+    expect(message).toMatch(/^nursery "top" failed with 1 error: nursery "level-0" failed with 1 error: nursery "level-1" /);
+    expect(message).toMatch(/ … .*nursery "level-1999" failed with 1 error: bottom 🙂$/);
+    expect(message).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
+  it("cuts a long first error's message in the middle, never between the halves of a surrogate pair", () => {
+    for (const length of [599, 600, 601, 1000]) {
+      for (const shift of [0, 1]) {
+        const text = "x".repeat(shift) + "🙂".repeat(length);
+        const { message } = new NurseryError([new Error(text)], "n");
+        const quoted = message.slice('nursery "n" failed with 1 error: '.length);
+        if (text.length <= 600) expect(quoted).toBe(text);
+        else {
+          expect(quoted.length).toBeLessThanOrEqual(603);
+          expect(quoted).toMatch(/^x?(🙂)+ … (🙂)+$/u);
+        }
+      }
+    }
   });
 
   it("gives TimeoutError its deadline, scope and cause", () => {
