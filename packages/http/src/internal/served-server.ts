@@ -50,7 +50,11 @@ const TASK = Symbol("@nursery/http task");
 type Tagged = IncomingMessage & { [TASK]?: TaskContext };
 // Running request tasks on a socket, kept on the socket for the same reason.
 const BUSY = Symbol("@nursery/http busy");
-type BusySocket = Socket & { [BUSY]?: number };
+// The response to the latest request read on a socket: pipelined requests are answered in order,
+// so only that one may say `Connection: close` (Node ends the socket after a response that says
+// it, dropping the responses queued behind it).
+const LAST = Symbol("@nursery/http last");
+type BusySocket = Socket & { [BUSY]?: number; [LAST]?: ServerResponse | undefined };
 
 /** The task of a request being served, or undefined. */
 export function taskOf(request: IncomingMessage): TaskContext | undefined {
@@ -187,6 +191,7 @@ export class ServedServer {
   }
 
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    (req.socket as BusySocket)[LAST] = res;
     const { readiness, liveness } = this.#config;
     if ((readiness !== undefined || liveness !== undefined) && answerProbe(req, res, readiness, liveness, this.#phase === SERVING, this.#phase >= CLOSING)) return;
     const requests = this.#requests;
@@ -259,6 +264,7 @@ export class ServedServer {
   /** A request task's response is over: its socket is one request less busy. */
   #release(socket: Socket, res: ServerResponse): void {
     this.#inFlight.delete(res);
+    if ((socket as BusySocket)[LAST] === res) (socket as BusySocket)[LAST] = undefined;
     const busy = ((socket as BusySocket)[BUSY] ?? 1) - 1;
     (socket as BusySocket)[BUSY] = busy;
     if (this.#phase >= CLOSING) {
@@ -303,7 +309,11 @@ export class ServedServer {
     // The callback takes ERR_SERVER_NOT_RUNNING when the server is already closed.
     NetServer.prototype.close.call(this.#server, () => undefined);
     this.#enter(CLOSING, "closing");
-    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+    // Only the last response of each socket: one pipelined behind it is still to be answered.
+    for (const socket of this.#httpSockets) {
+      const last = socket[LAST];
+      if (last !== undefined && this.#inFlight.has(last) && !last.headersSent) last.setHeader("connection", "close");
+    }
     for (const socket of this.#httpSockets) if (!socket[BUSY]) socket.end();
     this.#whenClosing?.();
 
