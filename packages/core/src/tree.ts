@@ -6,6 +6,7 @@ import type { TreeNode } from "./internal/signal-owner.js";
 import { TaskImpl } from "./internal/task-impl.js";
 import type { Nursery } from "./nursery.js";
 import { checkFunction, checkOptions, invalid } from "./internal/validate.js";
+import { siteFunction } from "./internal/site.js";
 
 /** Options of {@link dumpTree}. */
 export interface TreeOptions {
@@ -46,7 +47,8 @@ function walk(node: TreeNode, prefix: string, path: string, out: Rendering, loca
     const next = prefix + (last ? "   " : "│  ");
     const entryPath = `${path}/${entry.name}`;
     if (entry instanceof TaskImpl) {
-      const site = locate?.(entry.fn);
+      const target = siteFunction(entry.fn);
+      const site = target === undefined ? undefined : locate?.(target);
       const state = entry.cancelReason !== undefined && entry.state === "running" ? "cancelling" : entry.state;
       const age = formatAge(entry.nursery.clock.now() - entry.born);
       out.lines.push(`${branch}${entry.name} [${state}, ${age}]${site === undefined ? "" : ` at ${site}`}`);

@@ -5,7 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { TaskContext } from "@nursery/core";
-import { onCancel } from "@nursery/core/adapter";
+import { locateAs, onCancel } from "@nursery/core/adapter";
 import type { RequestHandler } from "./options.js";
 import { invalidArgument as invalid } from "@nursery/core/adapter";
 
@@ -93,9 +93,10 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
  */
 export function webHandler(handler: WebHandler): RequestHandler {
   if (typeof handler !== "function") throw invalid("handler", "a function", handler);
-  return async (req, res, task) => {
+  // Task trees show where the web handler is defined, not this wrapper.
+  return locateAs(async (req: IncomingMessage, res: ServerResponse, task: TaskContext) => {
     const response = await handler(toRequest(req, task.signal), task);
     if (!(response instanceof Response)) throw invalid("the handler's result", "a Response", response);
     await writeResponse(response, req, res, task);
-  };
+  }, handler);
 }

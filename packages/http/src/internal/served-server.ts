@@ -40,7 +40,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 import { isCancellation, type Clock, type Nursery, type Task, type TaskContext, type TimerHandle } from "@nursery/core";
-import { cancelReasonOf, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, locateAs, onCancel } from "@nursery/core/adapter";
 import type { RequestHandler, ServeOptions, ShutdownPhase } from "../options.js";
 import { answer, answerProbe, reportError } from "./answers.js";
 
@@ -91,6 +91,8 @@ export class ServedServer {
   readonly #config: ServeConfig;
   readonly #clock: Clock;
   readonly #handler: RequestHandler;
+  /** What task trees show as a request task's definition site: the `handler` option, else none (a framework's listener is its own code). */
+  readonly #site: Function | null;
   readonly #prior: Listener[];
   readonly #inFlight = new Set<ServerResponse>();
   /** Every TCP socket of the server, until it closes (destroyed when the budget ends). */
@@ -113,6 +115,7 @@ export class ServedServer {
     this.#config = config;
     this.#clock = clock;
     this.#prior = server.listeners("request") as Listener[];
+    this.#site = config.handler ?? null;
     this.#handler = config.handler ?? ((req, res) => {
       for (const listener of this.#prior) listener.call(server, req, res);
     });
@@ -202,7 +205,8 @@ export class ServedServer {
       return;
     }
     const spawned: { task?: Task<void> } = {};
-    spawned.task = requests.spawn((task) => this.#runRequest(task, spawned, req, res), { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
+    const run = locateAs((task: TaskContext) => this.#runRequest(task, spawned, req, res), this.#site);
+    spawned.task = requests.spawn(run, { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
   };
 
   /**
