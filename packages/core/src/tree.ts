@@ -9,6 +9,7 @@ import { TaskImpl } from "./internal/task-impl.js";
 import type { Nursery } from "./nursery.js";
 import { SITE_MAX, shown } from "./internal/shown.js";
 import { checkFunction, checkOptions, invalid } from "./internal/validate.js";
+import { siteFunction } from "./internal/site.js";
 
 /** Options of {@link dumpTree}. */
 export interface TreeOptions {
@@ -118,7 +119,9 @@ function walk(root: TreeNode, out: Rendering, locate: TreeOptions["locate"], lis
     if (entry instanceof TaskImpl) {
       const drawn = frame.summary === undefined && out.lines.length < MAX_LINES;
       // A site costs an inspector round trip per distinct function: only for what is used.
-      const site = drawn || listTasks ? locate?.(entry.fn) : undefined;
+      // An adapter's wrapper may name its user's function, or no site (adapter kit: locateAs).
+      const target = drawn || listTasks ? siteFunction(entry.fn) : undefined;
+      const site = target === undefined ? undefined : locate?.(target);
       if (listTasks) out.tasks.push({ path: entryPath, site });
       if (frame.summary !== undefined) frame.summary.tasks++;
       else {

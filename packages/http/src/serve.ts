@@ -2,7 +2,7 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
 import { isCancellation, nursery, realClock, type TaskContext } from "@nursery/core";
-import { cancelReasonOf, checkDuration, checkOptionalFunction, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, isCancelledBy, isRecord, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, checkDuration, checkOptionalFunction, checkOptionalString, checkOptions, invalidArgument as invalid, isAbortSignal, isCancelledBy, isRecord, locateAs, onCancel } from "@nursery/core/adapter";
 import type { ServeOptions } from "./options.js";
 import { ServedServer, type ServeConfig } from "./internal/served-server.js";
 import { checkProbePath } from "./internal/probe-path.js";
@@ -136,7 +136,8 @@ export async function serve(task: TaskContext, server: HttpServer, options?: Ser
     if (typeof start === "function") start.call(task, served.url());
     await nursery(
       async (http) => {
-        http.spawn((t) => served.shutdown(t), { name: "shutdown" });
+        // No definition site in task trees: it is the package's own bookkeeping.
+        http.spawn(locateAs((t: TaskContext) => served.shutdown(t), null), { name: "shutdown" });
         await nursery((requests) => served.serveIn(requests), {
           name: "requests",
           signal: http.signal,

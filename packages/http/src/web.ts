@@ -5,7 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { TaskContext } from "@nursery/core";
-import { cancelReasonOf, invalidArgument as invalid, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, invalidArgument as invalid, locateAs, onCancel } from "@nursery/core/adapter";
 import { answer } from "./internal/answers.js";
 import type { RequestHandler } from "./options.js";
 
@@ -127,7 +127,8 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
  */
 export function webHandler(handler: WebHandler): RequestHandler {
   if (typeof handler !== "function") throw invalid("handler", "a function", handler);
-  return async (req, res, task) => {
+  // Task trees show where the web handler is defined, not this wrapper.
+  return locateAs(async (req: IncomingMessage, res: ServerResponse, task: TaskContext) => {
     if (FORBIDDEN_METHODS.has(req.method ?? "")) {
       // The client's choice, not the server's failure: not reported, and not a 500.
       answer(res, 501, "method not implemented\n", res.getHeader("connection") === "close");
@@ -136,5 +137,5 @@ export function webHandler(handler: WebHandler): RequestHandler {
     const response = await handler(toRequest(req, task.signal), task);
     if (!(response instanceof Response)) throw invalid("the handler's result", "a Response", response);
     await writeResponse(response, req, res, task);
-  };
+  }, handler);
 }

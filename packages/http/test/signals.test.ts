@@ -62,6 +62,23 @@ describe("serve under run()", () => {
       app.kill();
     }
   });
+
+  it("regression: names where the handler is defined, not the package, as the stuck request's site in the shutdown-timeout report", async () => {
+    const app = spawnFixture(FIXTURE, { args: ["stuck", "1"] });
+    try {
+      const port = await portOf(app);
+      const reply = get(`http://127.0.0.1:${port}/stuck`);
+      await app.waitForLine(/^ready /);
+      app.signal("SIGTERM");
+      await reply;
+      const exit = await app.exited;
+      const line = exit.stderr.split("\n").find((l) => l.includes("GET /stuck ["));
+      // The handler is the one in fixtures/server.mjs (its `handler:` option), not served-server.js.
+      expect(line).toMatch(/ at file:\/\/\S*\/test\/fixtures\/server\.mjs:\d+:\d+$/);
+    } finally {
+      app.kill();
+    }
+  });
 });
 
 /** The fixture prints its port in the "listening" line. */

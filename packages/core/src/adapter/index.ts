@@ -28,6 +28,7 @@ export {
 export { defineErrorClass, errorBrandKey, readErrorBrand, type ErrorClassSpec } from "./define-error.js";
 export { onTaskEnd } from "./task-end.js";
 export { isCancelledBy } from "./cancelled-by.js";
+export { locateAs } from "./locate-as.js";
 export { invalidArgument, describeValue } from "../invalid-argument.js";
 export { onCancel, cancelReasonOf, type Cancellable } from "../on-cancel.js";
 export { isAbortSignal } from "../is-abort-signal.js";

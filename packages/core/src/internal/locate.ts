@@ -8,6 +8,7 @@
 import { Session } from "node:inspector";
 import { findSourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
+import { siteFunction } from "./site.js";
 
 let session: Session | undefined;
 let urls: Map<string, string> | undefined;
@@ -42,9 +43,11 @@ const KEY = Symbol.for("@nursery/core.locate-target");
 /** `file:line:column` of a function's definition, or undefined when it cannot be found. */
 export function locate(fn: Function): string | undefined {
   try {
+    const target = siteFunction(fn); // an adapter's wrapper may name its user's function (adapter kit: locateAs)
+    if (target === undefined) return undefined;
     const s = open();
     let location: { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
-    (globalThis as Record<symbol, unknown>)[KEY] = fn;
+    (globalThis as Record<symbol, unknown>)[KEY] = target;
     s.post("Runtime.evaluate", { expression: `globalThis[Symbol.for("@nursery/core.locate-target")]` }, (err, res) => {
       const id = res?.result?.objectId;
       if (err || id === undefined) return;

@@ -40,7 +40,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo, type Socket } from "node:net";
 import { isCancellation, type Clock, type Nursery, type Task, type TaskContext, type TimerHandle } from "@nursery/core";
-import { cancelReasonOf, onCancel } from "@nursery/core/adapter";
+import { cancelReasonOf, locateAs, onCancel } from "@nursery/core/adapter";
 import type { RequestHandler, ServeOptions, ShutdownPhase } from "../options.js";
 import { answer, answerProbe, reportError } from "./answers.js";
 
@@ -50,7 +50,11 @@ const TASK = Symbol("@nursery/http task");
 type Tagged = IncomingMessage & { [TASK]?: TaskContext };
 // Running request tasks on a socket, kept on the socket for the same reason.
 const BUSY = Symbol("@nursery/http busy");
-type BusySocket = Socket & { [BUSY]?: number };
+// The response to the latest request read on a socket: pipelined requests are answered in order,
+// so only that one may say `Connection: close` (Node ends the socket after a response that says
+// it, dropping the responses queued behind it).
+const LAST = Symbol("@nursery/http last");
+type BusySocket = Socket & { [BUSY]?: number; [LAST]?: ServerResponse | undefined };
 
 /** The task of a request being served, or undefined. */
 export function taskOf(request: IncomingMessage): TaskContext | undefined {
@@ -87,6 +91,8 @@ export class ServedServer {
   readonly #config: ServeConfig;
   readonly #clock: Clock;
   readonly #handler: RequestHandler;
+  /** What task trees show as a request task's definition site: the `handler` option, else none (a framework's listener is its own code). */
+  readonly #site: Function | null;
   readonly #prior: Listener[];
   readonly #inFlight = new Set<ServerResponse>();
   /** Every TCP socket of the server, until it closes (destroyed when the budget ends). */
@@ -109,6 +115,7 @@ export class ServedServer {
     this.#config = config;
     this.#clock = clock;
     this.#prior = server.listeners("request") as Listener[];
+    this.#site = config.handler ?? null;
     this.#handler = config.handler ?? ((req, res) => {
       for (const listener of this.#prior) listener.call(server, req, res);
     });
@@ -187,6 +194,7 @@ export class ServedServer {
   }
 
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    (req.socket as BusySocket)[LAST] = res;
     const { readiness, liveness } = this.#config;
     if ((readiness !== undefined || liveness !== undefined) && answerProbe(req, res, readiness, liveness, this.#phase === SERVING, this.#phase >= CLOSING)) return;
     const requests = this.#requests;
@@ -197,7 +205,8 @@ export class ServedServer {
       return;
     }
     const spawned: { task?: Task<void> } = {};
-    spawned.task = requests.spawn((task) => this.#runRequest(task, spawned, req, res), { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
+    const run = locateAs((task: TaskContext) => this.#runRequest(task, spawned, req, res), this.#site);
+    spawned.task = requests.spawn(run, { name: `${req.method ?? "GET"} ${req.url ?? "/"}` });
   };
 
   /**
@@ -262,6 +271,7 @@ export class ServedServer {
   /** A request task's response is over: its socket is one request less busy. */
   #release(socket: Socket, res: ServerResponse): void {
     this.#inFlight.delete(res);
+    if ((socket as BusySocket)[LAST] === res) (socket as BusySocket)[LAST] = undefined;
     const busy = ((socket as BusySocket)[BUSY] ?? 1) - 1;
     (socket as BusySocket)[BUSY] = busy;
     if (this.#phase >= CLOSING) {
@@ -310,7 +320,11 @@ export class ServedServer {
     // The callback takes ERR_SERVER_NOT_RUNNING when the server is already closed.
     NetServer.prototype.close.call(this.#server, () => undefined);
     this.#enter(CLOSING, "closing");
-    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+    // Only the last response of each socket: one pipelined behind it is still to be answered.
+    for (const socket of this.#httpSockets) {
+      const last = socket[LAST];
+      if (last !== undefined && this.#inFlight.has(last) && !last.headersSent) last.setHeader("connection", "close");
+    }
     for (const socket of this.#httpSockets) if (!socket[BUSY]) socket.end();
     this.#whenClosing?.();
 
