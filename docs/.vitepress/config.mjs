@@ -41,9 +41,9 @@ export default defineConfig({
   srcExclude: ["README.md"],
   outDir: ".vitepress/dist",
   cacheDir: ".vitepress/cache",
-  // Links that leave docs/ for the repository's packages, examples, benchmarks and test suites are not pages of
-  // the site (they need the repository's public address); every other link must resolve.
-  ignoreDeadLinks: [/(^|\/)\.\.\/\.\.\/(packages|examples|bench|runtimes|conformance|scripts|\.ci)\//],
+  // Links that leave docs/ for the repository's README, packages, examples, benchmarks and test suites are not
+  // pages of the site (they need the repository's public address); every other link must resolve.
+  ignoreDeadLinks: [/(^|\/)\.\.\/\.\.\/((packages|examples|bench|runtimes|conformance|scripts|\.ci)\/|README(\.md)?$)/],
   // Raw HTML off: prose such as "task-<n>" is text, not a tag for Vue to compile.
   markdown: { html: false, theme: { light: "github-light", dark: "github-dark" } },
   themeConfig: {
