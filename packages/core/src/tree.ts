@@ -7,7 +7,7 @@ import type { Straggler } from "./errors.js";
 import type { TreeNode } from "./internal/signal-owner.js";
 import { TaskImpl } from "./internal/task-impl.js";
 import type { Nursery } from "./nursery.js";
-import { SITE_MAX, shown } from "./internal/shown.js";
+import { SITE_MAX, pathSegment, shown } from "./internal/shown.js";
 import { checkFunction, checkOptions, invalid } from "./internal/validate.js";
 import { siteFunction } from "./internal/site.js";
 
@@ -85,7 +85,7 @@ function summaryLine(s: Summary): string {
  * MAX_DEPTH levels and MAX_LINES lines drawn; every running task is still listed in `tasks`.
  */
 function walk(root: TreeNode, out: Rendering, locate: TreeOptions["locate"], listTasks: boolean): void {
-  const stack: Frame[] = [{ entries: entriesOf(root), i: 0, prefix: "", path: root.name, depth: 1, nested: false, summary: undefined }];
+  const stack: Frame[] = [{ entries: entriesOf(root), i: 0, prefix: "", path: pathSegment(root.name), depth: 1, nested: false, summary: undefined }];
   let omitted = 0;
   const draw = (line: string): void => {
     if (out.lines.length < MAX_LINES) out.lines.push(line);
@@ -115,7 +115,7 @@ function walk(root: TreeNode, out: Rendering, locate: TreeOptions["locate"], lis
     const last = frame.nested || frame.i === frame.entries.length;
     const branch = frame.prefix + (last ? "└─ " : "├─ ");
     const next = frame.prefix + (last ? "   " : "│  ");
-    const entryPath = `${frame.path}/${entry.name}`;
+    const entryPath = `${frame.path}/${pathSegment(entry.name)}`;
     if (entry instanceof TaskImpl) {
       const drawn = frame.summary === undefined && out.lines.length < MAX_LINES;
       // A site costs an inspector round trip per distinct function: only for what is used.

@@ -4,7 +4,8 @@
 // of the tree, an escape sequence would drive the reader's terminal (colours, title, cursor), and a
 // bidirectional override would reorder what follows. So each such character is written as an
 // escape, one line stays one line, and a very long name is cut. The name itself (`task.name`, the
-// paths of `ShutdownTimeoutError.stragglers`, error messages) is never changed: only its display.
+// error messages) is never changed: only its display. In the paths of
+// `ShutdownTimeoutError.stragglers` a level's `\` and `/` are escaped (`pathSegment`).
 // See docs/design/decisions/core-shown-names.md.
 
 /** Code units of a name shown before it is cut. */
@@ -39,4 +40,13 @@ export function shown(text: string, max = SHOWN_MAX): string {
     cut = `… (${text.length - end} more characters)`;
   }
   return head.replace(UNSAFE, escape) + cut;
+}
+
+/**
+ * `name` as one level of a straggler path (`ShutdownTimeoutError.stragglers`): `\` and `/` written
+ * as `\\` and `\/`, so a name holding `/` is not read as two levels. Backslash escapes, as in
+ * `shown`. See docs/design/decisions/core-shown-names.md.
+ */
+export function pathSegment(name: string): string {
+  return name.replace(/[\\/]/g, (char) => `\\${char}`);
 }

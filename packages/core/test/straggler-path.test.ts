@@ -1,0 +1,22 @@
+import { describe, expect, it } from "@jest/globals";
+import { nursery } from "../src/index.js";
+import { render } from "../src/tree.js";
+
+const forever = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+
+describe("straggler paths", () => {
+  it("regression: a name holding / or \\ stays one level of the path, escaped", async () => {
+    await nursery(
+      async (n) => {
+        n.spawn((t) => forever(t.signal), { name: "GET /a/b" });
+        await nursery(n, async (inner) => {
+          inner.spawn((t) => forever(t.signal), { name: "c:\\x" });
+          expect(render(n, undefined, true).tasks.map((s) => s.path)).toEqual(["app\\/1/GET \\/a\\/b", "app\\/1/in\\/ner/c:\\\\x"]);
+          n.cancel();
+        }, { name: "in/ner" });
+      },
+      { name: "app/1" },
+    ).catch(() => undefined);
+  });
+});
