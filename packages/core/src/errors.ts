@@ -235,7 +235,10 @@ define(StartError, "StartError", {
 
 /** One task still running when the shutdown deadline passed. */
 export interface Straggler {
-  /** Path of names from the root, e.g. `main/crawler/worker-3`. */
+  /**
+   * Path of names from the root, e.g. `main/crawler/worker-3`. Within one name, `/` is written
+   * `\/` and `\` is written `\\`, so a name holding `/` (a URL, a file path) stays one level.
+   */
   readonly path: string;
   /** Where the task's function is defined, as `file:line:column`, when it could be found. */
   readonly site: string | undefined;
