@@ -236,8 +236,8 @@ define(StartError, "StartError", {
 /** One task still running when the shutdown deadline passed. */
 export interface Straggler {
   /**
-   * Path of names from the root, e.g. `main/crawler/worker-3`. Within one name, `/` is written
-   * `\/` and `\` is written `\\`, so a name holding `/` (a URL, a file path) stays one level.
+   * Path of names from the root, e.g. `main/crawler/worker-3`. A slash or backslash inside one
+   * name is preceded by a backslash, so a name holding `/` (a URL, a file path) stays one level.
    */
   readonly path: string;
   /** Where the task's function is defined, as `file:line:column`, when it could be found. */
